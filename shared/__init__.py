@@ -1,0 +1,4 @@
+"""The project's own infrastructure library: events, delivery, persistence, web and identifiers.
+
+It holds no business rule of any one service.
+"""

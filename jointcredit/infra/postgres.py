@@ -1,0 +1,141 @@
+"""An embedded PostgreSQL server: PyPI `pgserver`'s binaries, or Debian's server when present."""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import importlib.util
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from jointcredit.infra.ports import free_port, port_answers, wait_for_port
+
+SERVICE_USER = "jointcredit-pg"
+
+
+class InfraUnavailable(RuntimeError):
+    """Raised with one line that says what to install or set."""
+
+
+def find_postgres_bin() -> Path:
+    spec = importlib.util.find_spec("pgserver")
+    if spec and spec.origin:
+        candidate = Path(spec.origin).parent / "pginstall" / "bin"
+        if (candidate / "postgres").exists():
+            return candidate
+    debian = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"), reverse=True)
+    if debian:
+        return Path(debian[0]).parent
+    raise InfraUnavailable(
+        "no PostgreSQL found: run `uv sync` (installs pgserver), `apt-get install postgresql`, "
+        "or set DATABASE_URL"
+    )
+
+
+def _ensure_service_user() -> str:
+    """PostgreSQL refuses to run as root, so root runs it as a system user of its own."""
+    try:
+        pwd.getpwnam(SERVICE_USER)
+    except KeyError:
+        subprocess.run(
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                SERVICE_USER,
+            ],
+            check=True,
+            capture_output=True,
+        )
+    return SERVICE_USER
+
+
+@dataclass
+class EmbeddedPostgres:
+    state: Path
+
+    @property
+    def data_dir(self) -> Path:
+        if os.geteuid() != 0:
+            return self.state / "pg"
+        # The service user must reach the data directory: keep it under a world-traversable
+        # folder, one per state directory so that clones do not share a cluster.
+        digest = hashlib.sha256(str(self.state).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"jointcredit-pg-{digest}"
+
+    @property
+    def port_file(self) -> Path:
+        return self.state / "pg.port"
+
+    def url(self, port: int) -> str:
+        return f"postgresql://postgres@127.0.0.1:{port}/postgres"
+
+    def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
+        user = _ensure_service_user() if os.geteuid() == 0 else None
+        return subprocess.run(args, check=False, capture_output=True, text=True, user=user)
+
+    def running_port(self) -> int | None:
+        if not self.port_file.exists():
+            return None
+        port = int(self.port_file.read_text().strip())
+        return port if port_answers("127.0.0.1", port) else None
+
+    def start(self) -> str:
+        port = self.running_port()
+        if port is not None:
+            return self.url(port)
+        bin_dir = find_postgres_bin()
+        data = self.data_dir
+        if not (data / "PG_VERSION").exists():
+            data.mkdir(parents=True, exist_ok=True)
+            if os.geteuid() == 0:
+                shutil.chown(data, _ensure_service_user())
+            done = self._run(
+                [
+                    str(bin_dir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "--auth=trust",
+                    "--encoding=UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
+            if done.returncode != 0:
+                raise InfraUnavailable(f"initdb failed: {done.stderr.strip().splitlines()[-1:]}")
+        port = free_port()
+        options = f"-h 127.0.0.1 -p {port} -k {data} -c max_connections=300 -c fsync=off"
+        done = self._run(
+            [
+                str(bin_dir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(data / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "30",
+                "start",
+            ]
+        )
+        if done.returncode != 0 or not wait_for_port("127.0.0.1", port, 15):
+            raise InfraUnavailable(f"PostgreSQL did not start: see {data / 'server.log'}")
+        self.port_file.write_text(str(port))
+        return self.url(port)
+
+    def stop(self) -> None:
+        if not (self.data_dir / "postmaster.pid").exists():
+            return
+        bin_dir = find_postgres_bin()
+        self._run([str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+        self.port_file.unlink(missing_ok=True)

@@ -1,0 +1,1 @@
+"""Reliable delivery: the transactional outbox, its relay, the idempotent inbox, the consumer."""

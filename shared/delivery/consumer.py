@@ -1,0 +1,237 @@
+"""The consumer loop: inbox de-duplication, offsets after commit, retries, then dead letters.
+
+Each partition's batch is first applied in one transaction; if that fails, every message is
+retried alone with backoff, and one that still fails goes to the dead-letter topic with its
+error, so the partition moves on and nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, KafkaError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from shared import failpoints
+from shared.delivery import inbox
+from shared.delivery.dead_letters import dead_letter
+from shared.delivery.metrics import LAG, MESSAGES
+from shared.events.envelope import Envelope, EnvelopeError
+from shared.kafka import make_consumer, make_producer
+from shared.settings import ServiceSettings
+from shared.tracing import reset_traceparent, set_traceparent
+
+log = logging.getLogger(__name__)
+
+
+class PermanentError(Exception):
+    """An error that retrying cannot fix (an unknown event version, invalid data)."""
+
+
+@dataclass
+class MessageContext:
+    """What a handler gets besides the event: the transaction and commit hooks."""
+
+    session: AsyncSession
+    record: ConsumerRecord[bytes, bytes]
+    _after_commit: list[Callable[[], None]] = field(default_factory=list)
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once the transaction has committed (e.g. to update a memory index)."""
+        self._after_commit.append(callback)
+
+
+Handler = Callable[[Envelope, MessageContext], Awaitable[None]]
+
+
+@dataclass
+class _Message:
+    record: ConsumerRecord[bytes, bytes]
+    envelope: Envelope
+
+
+@dataclass
+class ConsumerLoop:
+    name: str
+    topics: Sequence[str]
+    handler: Handler
+    sessions: async_sessionmaker[AsyncSession]
+    settings: ServiceSettings
+    consumer_factory: Callable[[ServiceSettings, str, Sequence[str]], AIOKafkaConsumer] = (
+        make_consumer
+    )
+    assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Consume until `stop` is set; reconnects after broker failures."""
+        while not stop.is_set():
+            consumer = self.consumer_factory(self.settings, self.name, self.topics)
+            producer = make_producer(self.settings)
+            try:
+                await consumer.start()
+                await producer.start()
+                await self._consume(consumer, producer, stop)
+            except KafkaError as error:
+                log.warning(
+                    "consumer reconnecting", extra={"consumer": self.name, "error": repr(error)}
+                )
+                await _sleep_unless(stop, 1.0)
+            finally:
+                await _quietly(consumer.stop())
+                await _quietly(producer.stop())
+
+    async def _consume(
+        self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
+    ) -> None:
+        while not stop.is_set():
+            batches = await consumer.getmany(
+                timeout_ms=200, max_records=self.settings.consumer_batch_size
+            )
+            if consumer.assignment():
+                self.assigned.set()
+            for partition, records in batches.items():
+                await self._process(partition, records, producer)
+                try:
+                    await consumer.commit({partition: records[-1].offset + 1})
+                except CommitFailedError as error:
+                    log.warning(
+                        "offset commit failed; records will be re-read and skipped",
+                        extra={"consumer": self.name, "error": repr(error)},
+                    )
+            await self._measure_lag(consumer)
+
+    async def _process(
+        self,
+        partition: TopicPartition,
+        records: list[ConsumerRecord[bytes, bytes]],
+        producer: AIOKafkaProducer,
+    ) -> None:
+        messages: list[_Message] = []
+        for record in records:
+            try:
+                messages.append(_Message(record, Envelope.parse(record.value)))
+            except EnvelopeError as error:
+                await dead_letter(producer, self.name, record, error, attempts=1)
+                MESSAGES.labels(self.name, "dead_lettered").inc()
+        if len(messages) > 1 and await self._apply_batch(messages):
+            return
+        for message in messages:
+            await self._apply_alone(message, producer)
+
+    async def _apply_batch(self, messages: list[_Message]) -> bool:
+        """Apply messages in one transaction; False (and nothing applied) when any fails."""
+        try:
+            await self._apply(messages)
+        except Exception as error:
+            log.info(
+                "batch failed, retrying one by one",
+                extra={"consumer": self.name, "error": repr(error)},
+            )
+            return False
+        return True
+
+    async def _apply(self, messages: list[_Message]) -> None:
+        callbacks: list[Callable[[], None]] = []
+        duplicates = 0
+        async with self.sessions() as session:
+            new_ids = await inbox.claim(
+                session, self.name, [(m.envelope.id, m.envelope.type) for m in messages]
+            )
+            for message in messages:
+                if message.envelope.id not in new_ids:
+                    duplicates += 1
+                    continue
+                new_ids.discard(message.envelope.id)
+                context = MessageContext(session, message.record)
+                token = set_traceparent(message.envelope.traceparent)
+                try:
+                    await self.handler(message.envelope, context)
+                finally:
+                    reset_traceparent(token)
+                callbacks.extend(context._after_commit)
+            await session.commit()
+        failpoints.reach("consumer.after_db_commit")
+        for callback in callbacks:
+            callback()
+        MESSAGES.labels(self.name, "processed").inc(len(messages) - duplicates)
+        MESSAGES.labels(self.name, "duplicate").inc(duplicates)
+
+    async def _apply_alone(self, message: _Message, producer: AIOKafkaProducer) -> None:
+        attempts = self.settings.consumer_max_attempts
+        delay = self.settings.consumer_backoff_initial_s
+        for attempt in range(1, attempts + 1):
+            try:
+                await self._apply([message])
+                return
+            except PermanentError as error:
+                await self._give_up(producer, message, error, attempt)
+                return
+            except Exception as error:
+                MESSAGES.labels(self.name, "failed").inc()
+                if attempt == attempts:
+                    await self._give_up(producer, message, error, attempt)
+                    return
+                log.warning(
+                    "handler failed, retrying",
+                    extra={
+                        "consumer": self.name,
+                        "event_id": str(message.envelope.id),
+                        "attempt": attempt,
+                        "error": repr(error),
+                    },
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self.settings.consumer_backoff_max_s)
+
+    async def _give_up(
+        self, producer: AIOKafkaProducer, message: _Message, error: Exception, attempts: int
+    ) -> None:
+        await dead_letter(producer, self.name, message.record, error, attempts)
+        MESSAGES.labels(self.name, "dead_lettered").inc()
+
+    async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
+        """Export lag; rewind a partition whose log now ends before our position.
+
+        That happens only when the broker lost its log (a restart of a memory-only broker or a
+        recreated topic): the events written since are below our position and would be missed.
+        Re-reading from the start is safe, because the inbox skips what was already applied.
+        """
+        for partition in consumer.assignment():
+            highwater = consumer.highwater(partition)
+            if highwater is None:
+                continue
+            position = await consumer.position(partition)
+            if position > highwater:
+                log.warning(
+                    "partition log is behind our position; re-reading it from the start",
+                    extra={
+                        "consumer": self.name,
+                        "topic": partition.topic,
+                        "partition": partition.partition,
+                        "position": position,
+                        "highwater": highwater,
+                    },
+                )
+                await consumer.seek_to_beginning(partition)
+                continue
+            LAG.labels(self.name, partition.topic, str(partition.partition)).set(
+                highwater - position
+            )
+
+
+async def _quietly(awaitable: Awaitable[object]) -> None:
+    try:
+        await awaitable
+    except Exception as error:  # shutting down: report, never raise over the real error
+        log.debug("ignored error while stopping", extra={"error": repr(error)})
+
+
+async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), seconds)
+    except TimeoutError:
+        pass

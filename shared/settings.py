@@ -1,0 +1,74 @@
+"""Settings shared by every service, read from the environment (and the embedded infra's file)."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.infra_file import infra_env_file
+
+
+class ServiceSettings(BaseSettings):
+    """Base of every service's settings class; one field a concern, each documented."""
+
+    model_config = SettingsConfigDict(extra="ignore", env_file_encoding="utf-8")
+
+    environment: Literal["development", "test", "production"] = "development"
+    service_name: str = Field("jointcredit", description="name in logs, metrics and events")
+    database_url: str = Field(description="PostgreSQL URL (postgresql://user:pass@host:port/db)")
+    database_name: str | None = Field(
+        None, description="database to use on that server, overriding the URL's path"
+    )
+    database_pool_size: int = 10
+    kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
+    kafka_session_timeout_ms: int = 10_000
+    kafka_heartbeat_interval_ms: int = 3_000
+    kafka_rebalance_timeout_ms: int = 10_000
+    kafka_request_timeout_ms: int = 10_000
+    topic_partitions: int = Field(6, description="partitions of topics this service creates")
+    outbox_batch_size: int = 500
+    outbox_poll_interval_s: float = Field(
+        1.0, description="fallback poll when no commit notification arrives"
+    )
+    outbox_retention_hours: float = Field(
+        168.0, description="sent rows are kept this long so that they can be re-published"
+    )
+    consumer_max_attempts: int = Field(5, description="tries before a message is dead-lettered")
+    consumer_backoff_initial_s: float = 0.05
+    consumer_backoff_max_s: float = 2.0
+    consumer_batch_size: int = 500
+    run_relay: bool = Field(True, description="run the outbox relay inside the service process")
+    log_level: str = "INFO"
+
+    @classmethod
+    def load(cls) -> Self:
+        """Read the environment first, then the embedded infrastructure's recorded settings."""
+        path = infra_env_file()
+        return cls(_env_file=path if path.exists() else None)
+
+    @model_validator(mode="after")
+    def _check(self) -> Self:
+        if not self.kafka_bootstrap_servers.strip():
+            raise ValueError("KAFKA_BOOTSTRAP_SERVERS is empty")
+        return self
+
+    @property
+    def async_database_url(self) -> str:
+        return to_asyncpg_url(self.database_url, self.database_name)
+
+    @property
+    def plain_database_url(self) -> str:
+        """The URL in libpq form, for asyncpg connections outside SQLAlchemy."""
+        return to_asyncpg_url(self.database_url, self.database_name).replace(
+            "postgresql+asyncpg://", "postgresql://", 1
+        )
+
+
+def to_asyncpg_url(url: str, database: str | None = None) -> str:
+    parts = urlsplit(url)
+    scheme = "postgresql+asyncpg"
+    path = f"/{database}" if database else parts.path
+    return urlunsplit((scheme, parts.netloc, path, parts.query, parts.fragment))

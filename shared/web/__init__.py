@@ -1,0 +1,1 @@
+"""The FastAPI app factory and what every service's HTTP side shares."""

@@ -1,0 +1,84 @@
+"""The app factory every service uses: problem+json, logs, metrics, health and readiness."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import ORJSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from shared.runtime import Runtime
+from shared.web.middleware import TraceMiddleware
+from shared.web.problems import install_problem_handlers, problem_response
+
+StartHook = Callable[[Runtime], Awaitable[None]]
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter] = (),
+    on_start: Sequence[StartHook] = (),
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        for hook in on_start:
+            await hook(runtime)
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.shutdown()
+
+    app = FastAPI(
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        default_response_class=ORJSONResponse,
+    )
+    app.state.runtime = runtime
+    app.add_middleware(TraceMiddleware)
+    install_problem_handlers(app)
+    app.include_router(_operations_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def _operations_router(runtime: Runtime) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+    broker_seen = {"at": 0.0, "ok": False}
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "service": runtime.settings.service_name}
+
+    @router.get("/readyz", summary="Readiness: the database and the broker answer")
+    async def readyz(request: Request) -> Response:
+        database = await runtime.database_answers()
+        if time.monotonic() - broker_seen["at"] > 2.0:
+            broker_seen["ok"] = await runtime.broker_answers()
+            broker_seen["at"] = time.monotonic()
+        broker = bool(broker_seen["ok"])
+        if database and broker:
+            return ORJSONResponse({"status": "ready", "database": "ok", "broker": "ok"})
+        failing = [name for name, ok in (("database", database), ("broker", broker)) if not ok]
+        return problem_response(
+            503,
+            f"not ready: {', '.join(failing)} not answering",
+            request,
+            database="ok" if database else "down",
+            broker="ok" if broker else "down",
+        )
+
+    @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
