@@ -77,5 +77,99 @@ def relay(
     run_until_signalled(OutboxRelay(settings).run)
 
 
+@app.command("migrate")
+def migrate(
+    service: str = typer.Argument("all", help="registry, initiator, responder, feedback or all"),
+    department: list[str] = typer.Option(
+        [], help="responder departments to migrate (default: the demo's three)"
+    ),
+) -> None:
+    """Create each service's database when missing and apply its migrations."""
+    import asyncio
+
+    from jointcredit.service_index import DEMO_RESPONDERS, SERVICES
+    from shared.persistence.migrations import upgrade_to_head
+
+    names = list(SERVICES) if service == "all" else [service]
+    for name in names:
+        if name not in SERVICES:
+            console.print(f"[red]unknown service {name!r}: one of {', '.join(SERVICES)}[/red]")
+            raise typer.Exit(2)
+        entry = SERVICES[name]
+        targets = (
+            [{"department_code": d} for d in (department or DEMO_RESPONDERS)]
+            if (name == "responder")
+            else [{}]
+        )
+        for overrides in targets:
+            settings = entry.load_settings(**overrides)
+            asyncio.run(upgrade_to_head(entry.migrations_dir, settings))
+            console.print(f"migrated {settings.service_name} ({settings.database_name})")
+
+
+@app.command("serve")
+def serve(
+    service: str = typer.Argument(help="registry, initiator, responder or feedback"),
+    host: str = typer.Option("127.0.0.1", envvar="HOST"),
+    port: int = typer.Option(8000, envvar="PORT"),
+) -> None:
+    """Run one service (HTTP API, relay and consumers) in the foreground."""
+    import uvicorn
+
+    from jointcredit.service_index import SERVICES
+    from shared.logs import configure_logging
+
+    if service not in SERVICES:
+        console.print(f"[red]unknown service {service!r}: one of {', '.join(SERVICES)}[/red]")
+        raise typer.Exit(2)
+    settings = SERVICES[service].load_settings()
+    configure_logging(settings.service_name, settings.log_level)
+    uvicorn.run(
+        SERVICES[service].app_factory,
+        factory=True,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command("up")
+def up(
+    once: bool = typer.Option(False, help="check everything is healthy, report, stop, and exit"),
+) -> None:
+    """Run the platform: infrastructure, migrations, every service; Ctrl-C stops everything."""
+    import signal as signals
+
+    from jointcredit.platform import Platform
+    from jointcredit.service_index import DEMO_RESPONDERS
+
+    infra_up()
+    migrate("all", [])
+    platform = Platform()
+    try:
+        for name in ("registry", "initiator", "feedback"):
+            platform.start(name, name, {})
+        for department in DEMO_RESPONDERS:
+            platform.start(f"responder-{department}", "responder", {"DEPARTMENT_CODE": department})
+        ready = platform.wait_ready()
+        for service in platform.services:
+            mark = "[green]ready[/green]" if ready[service.label] else "[red]NOT READY[/red]"
+            console.print(f"{service.label:<18} {service.url}  {mark}")
+        if not all(ready.values()):
+            console.print("[red]some services are not ready: see .jointcredit/<service>.log[/red]")
+            raise typer.Exit(1)
+        console.print("OpenAPI documents: <url>/docs; metrics: <url>/metrics")
+        if once:
+            console.print("all services healthy")
+            return
+        console.print("the platform is up; press Ctrl-C to stop it")
+        signals.sigwait({signals.SIGINT, signals.SIGTERM})
+    finally:
+        platform.stop()
+        console.print("services stopped")
+
+
 if __name__ == "__main__":
     app()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Any, Literal, Self
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import Field, model_validator
@@ -44,10 +44,10 @@ class ServiceSettings(BaseSettings):
     log_level: str = "INFO"
 
     @classmethod
-    def load(cls) -> Self:
+    def load(cls, **overrides: Any) -> Self:
         """Read the environment first, then the embedded infrastructure's recorded settings."""
         path = infra_env_file()
-        return cls(_env_file=path if path.exists() else None)
+        return cls(_env_file=path if path.exists() else None, **overrides)
 
     @model_validator(mode="after")
     def _check(self) -> Self:

@@ -1,0 +1,1 @@
+"""The feedback service: 跟踪问效 statistics, the overdue list (通报) and the oversight dashboard."""

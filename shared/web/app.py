@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI, Request, Response
-from fastapi.responses import ORJSONResponse
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from shared.runtime import Runtime
@@ -40,7 +40,6 @@ def create_app(
         description=description,
         version="1.0.0",
         lifespan=lifespan,
-        default_response_class=ORJSONResponse,
     )
     app.state.runtime = runtime
     app.add_middleware(TraceMiddleware)
@@ -67,7 +66,7 @@ def _operations_router(runtime: Runtime) -> APIRouter:
             broker_seen["at"] = time.monotonic()
         broker = bool(broker_seen["ok"])
         if database and broker:
-            return ORJSONResponse({"status": "ready", "database": "ok", "broker": "ok"})
+            return JSONResponse({"status": "ready", "database": "ok", "broker": "ok"})
         failing = [name for name, ok in (("database", database), ("broker", broker)) if not ok]
         return problem_response(
             503,

@@ -1,0 +1,1 @@
+"""HTTP routes, consumer wiring and process entry points."""

@@ -1,0 +1,1 @@
+"""One async function per command or event."""
