@@ -37,6 +37,20 @@ def find_postgres_bin() -> Path:
     )
 
 
+def binaries_for_service_user(bin_dir: Path) -> Path:
+    """Binaries the service user can reach: a private clone's folders may be closed to it."""
+    install = bin_dir.parent
+    digest = hashlib.sha256(str(install).encode()).hexdigest()[:12]
+    target = Path(tempfile.gettempdir()) / f"jointcredit-pginstall-{digest}"
+    if not (target / "bin" / "postgres").exists():
+        partial = target.with_name(target.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(install, partial, symlinks=True)
+        os.chmod(partial, 0o755)  # noqa: S103 - the service user must read and execute them
+        partial.rename(target)
+    return target / "bin"
+
+
 def _ensure_service_user() -> str:
     """PostgreSQL refuses to run as root, so root runs it as a system user of its own."""
     try:
@@ -77,6 +91,12 @@ class EmbeddedPostgres:
     def url(self, port: int) -> str:
         return f"postgresql://postgres@127.0.0.1:{port}/postgres"
 
+    def _bin_dir(self) -> Path:
+        bin_dir = find_postgres_bin()
+        if os.geteuid() == 0 and not str(bin_dir).startswith("/usr/"):
+            return binaries_for_service_user(bin_dir)
+        return bin_dir
+
     def _run(self, args: list[str]) -> subprocess.CompletedProcess[str]:
         user = _ensure_service_user() if os.geteuid() == 0 else None
         return subprocess.run(args, check=False, capture_output=True, text=True, user=user)
@@ -91,7 +111,7 @@ class EmbeddedPostgres:
         port = self.running_port()
         if port is not None:
             return self.url(port)
-        bin_dir = find_postgres_bin()
+        bin_dir = self._bin_dir()
         data = self.data_dir
         if not (data / "PG_VERSION").exists():
             data.mkdir(parents=True, exist_ok=True)
@@ -136,6 +156,6 @@ class EmbeddedPostgres:
     def stop(self) -> None:
         if not (self.data_dir / "postmaster.pid").exists():
             return
-        bin_dir = find_postgres_bin()
+        bin_dir = self._bin_dir()
         self._run([str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
         self.port_file.unlink(missing_ok=True)
