@@ -38,17 +38,28 @@ def find_postgres_bin() -> Path:
 
 
 def binaries_for_service_user(bin_dir: Path) -> Path:
-    """Binaries the service user can reach: a private clone's folders may be closed to it."""
+    """Binaries the service user can reach: a private clone's folders may be closed to it.
+
+    pgserver's binaries find their libraries through `$ORIGIN/../../../pgserver.libs`, so the
+    copy keeps that layout.
+    """
     install = bin_dir.parent
+    site = install.parent.parent
     digest = hashlib.sha256(str(install).encode()).hexdigest()[:12]
     target = Path(tempfile.gettempdir()) / f"jointcredit-pginstall-{digest}"
-    if not (target / "bin" / "postgres").exists():
+    copied_bin = target / "pgserver" / "pginstall" / "bin"
+    if not (copied_bin / "postgres").exists():
         partial = target.with_name(target.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
-        shutil.copytree(install, partial, symlinks=True)
-        os.chmod(partial, 0o755)  # noqa: S103 - the service user must read and execute them
+        shutil.copytree(install, partial / "pgserver" / "pginstall", symlinks=True)
+        libs = site / "pgserver.libs"
+        if libs.exists():
+            shutil.copytree(libs, partial / "pgserver.libs", symlinks=True)
+        for folder in (partial, partial / "pgserver"):
+            os.chmod(folder, 0o755)  # noqa: S103 - the service user must read and execute them
+        shutil.rmtree(target, ignore_errors=True)
         partial.rename(target)
-    return target / "bin"
+    return copied_bin
 
 
 def _ensure_service_user() -> str:
