@@ -15,6 +15,7 @@ from shared.kafka import broker_answers, ensure_topics
 from shared.persistence.database import make_engine, make_sessionmaker
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.settings import ServiceSettings
+from shared.stopping import sleep_unless_stopped
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,4 @@ async def _supervised(name: str, worker: Worker, stop: asyncio.Event) -> None:
             await worker(stop)
         except Exception:
             log.exception("worker crashed; restarting", extra={"worker": name})
-            try:
-                await asyncio.wait_for(stop.wait(), 1.0)
-            except TimeoutError:
-                pass
+            await sleep_unless_stopped(stop, 1.0)

@@ -62,13 +62,20 @@ class ServiceSettings(BaseSettings):
     @property
     def plain_database_url(self) -> str:
         """The URL in libpq form, for asyncpg connections outside SQLAlchemy."""
-        return to_asyncpg_url(self.database_url, self.database_name).replace(
-            "postgresql+asyncpg://", "postgresql://", 1
-        )
+        return libpq_url(self.database_url, self.database_name)
+
+
+def _with_database(url: str, scheme: str, database: str | None) -> str:
+    parts = urlsplit(url)
+    path = f"/{database}" if database else parts.path
+    return urlunsplit((scheme, parts.netloc, path, parts.query, parts.fragment))
 
 
 def to_asyncpg_url(url: str, database: str | None = None) -> str:
-    parts = urlsplit(url)
-    scheme = "postgresql+asyncpg"
-    path = f"/{database}" if database else parts.path
-    return urlunsplit((scheme, parts.netloc, path, parts.query, parts.fragment))
+    """The URL SQLAlchemy uses, on the given database of the same server when one is named."""
+    return _with_database(url, "postgresql+asyncpg", database)
+
+
+def libpq_url(url: str, database: str | None = None) -> str:
+    """The plain `postgresql://` URL asyncpg connects with."""
+    return _with_database(url, "postgresql", database)

@@ -9,6 +9,7 @@ import importlib.util
 import os
 import signal
 import subprocess
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,8 +101,6 @@ class EmbeddedBroker:
 
 
 def _wait_gone(pid: int) -> None:
-    import time
-
     for _ in range(200):
         try:
             os.kill(pid, 0)

@@ -10,9 +10,9 @@ import asyncpg
 
 from jointcredit.infra.broker import EmbeddedBroker
 from jointcredit.infra.postgres import EmbeddedPostgres, InfraUnavailable
-from jointcredit.infra.state import read_env_file, state_dir, write_env_file
+from jointcredit.infra.state import env_file, read_env_file, state_dir, write_env_file
 from shared.kafka import broker_answers, ensure_topics
-from shared.persistence.database import libpq_url
+from shared.settings import libpq_url
 
 DEFAULT_PARTITIONS = 6
 
@@ -108,5 +108,4 @@ def down() -> None:
     state = state_dir()
     EmbeddedBroker(state).stop()
     EmbeddedPostgres(state).stop()
-    env = state / "infra.env"
-    env.unlink(missing_ok=True)
+    env_file().unlink(missing_ok=True)

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from shared.infra_file import infra_env_file
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[2]
-
-
 def state_dir() -> Path:
-    """`JOINTCREDIT_HOME`, or `.jointcredit/` at the repository root."""
-    configured = os.environ.get("JOINTCREDIT_HOME")
-    path = Path(configured) if configured else repo_root() / ".jointcredit"
+    """`JOINTCREDIT_HOME`, or `.jointcredit/` at the repository root: where infra.env lives."""
+    path = infra_env_file().parent
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -23,6 +23,7 @@ from shared.delivery.metrics import LAG, MESSAGES
 from shared.events.envelope import Envelope, EnvelopeError
 from shared.kafka import make_consumer, make_producer
 from shared.settings import ServiceSettings
+from shared.stopping import sleep_unless_stopped
 from shared.tracing import reset_traceparent, set_traceparent
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,7 @@ class ConsumerLoop:
                 log.warning(
                     "consumer reconnecting", extra={"consumer": self.name, "error": repr(error)}
                 )
-                await _sleep_unless(stop, 1.0)
+                await sleep_unless_stopped(stop, 1.0)
             finally:
                 await _quietly(consumer.stop())
                 await _quietly(producer.stop())
@@ -228,10 +229,3 @@ async def _quietly(awaitable: Awaitable[object]) -> None:
         await awaitable
     except Exception as error:  # shutting down: report, never raise over the real error
         log.debug("ignored error while stopping", extra={"error": repr(error)})
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass

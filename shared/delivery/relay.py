@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -20,20 +21,22 @@ import asyncpg
 import orjson
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter as MetricCounter
+from prometheus_client import Gauge
 
 from shared.delivery.tables import OUTBOX_CHANNEL
 from shared.kafka import TopicCreator, make_producer
 from shared.settings import ServiceSettings
+from shared.stopping import sleep_unless_stopped, wait_for_either
 
 log = logging.getLogger(__name__)
 
 RELAY_LOCK_ID = 0x6A63_6F62  # advisory lock key shared by every relay of one database
 
-PUBLISHED = Counter(
+PUBLISHED = MetricCounter(
     "jointcredit_outbox_published_total", "outbox rows published", ["service", "topic"]
 )
-PUBLISH_FAILURES = Counter(
+PUBLISH_FAILURES = MetricCounter(
     "jointcredit_outbox_publish_failures_total", "failed publish attempts", ["service"]
 )
 UNSENT = Gauge("jointcredit_outbox_unsent", "outbox rows not yet published", ["service"])
@@ -73,7 +76,7 @@ class OutboxRelay:
                 self.is_leader = False
                 PUBLISH_FAILURES.labels(self.settings.service_name).inc()
                 log.warning("outbox relay reconnecting", extra={"error": repr(error)})
-                await _sleep_unless(stop, backoff)
+                await sleep_unless_stopped(stop, backoff)
                 backoff = min(backoff * 2, 5.0)
 
     async def _run_connected(self, stop: asyncio.Event) -> None:
@@ -102,7 +105,7 @@ class OutboxRelay:
             if await control.fetchval("SELECT pg_try_advisory_lock($1)", RELAY_LOCK_ID):
                 self.is_leader = True
                 return
-            await _sleep_unless(stop, 1.0)
+            await sleep_unless_stopped(stop, 1.0)
 
     async def _publish_loop(
         self,
@@ -122,7 +125,7 @@ class OutboxRelay:
                 await self._purge_and_measure(work)
                 next_purge = time.monotonic() + self.purge_every_s
             if published < self.settings.outbox_batch_size:
-                await _wait_any(self._wake, stop, self.settings.outbox_poll_interval_s)
+                await wait_for_either(self._wake, stop, self.settings.outbox_poll_interval_s)
 
     async def publish_batch(
         self, work: asyncpg.Connection, producer: AIOKafkaProducer, topics: TopicCreator
@@ -135,8 +138,8 @@ class OutboxRelay:
         await topics.ensure({row["topic"] for row in rows})
         await self._send(producer, rows)
         await work.execute(_MARK, [row["position"] for row in rows])
-        for row in rows:
-            PUBLISHED.labels(self.settings.service_name, row["topic"]).inc()
+        for topic, count in Counter(row["topic"] for row in rows).items():
+            PUBLISHED.labels(self.settings.service_name, topic).inc(count)
         return len(rows)
 
     async def _send(self, producer: AIOKafkaProducer, rows: list[asyncpg.Record]) -> None:
@@ -160,19 +163,3 @@ async def _close(connection: asyncpg.Connection) -> None:
         await asyncio.wait_for(connection.close(), 2)
     except (OSError, asyncpg.InterfaceError, TimeoutError):
         connection.terminate()
-
-
-async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:
-    try:
-        await asyncio.wait_for(stop.wait(), seconds)
-    except TimeoutError:
-        pass
-
-
-async def _wait_any(wake: asyncio.Event, stop: asyncio.Event, seconds: float) -> None:
-    waiters = [asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait())]
-    try:
-        await asyncio.wait(waiters, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-from shared.settings import ServiceSettings, to_asyncpg_url
+from shared.settings import ServiceSettings, libpq_url
 
 
 def make_engine(settings: ServiceSettings) -> AsyncEngine:
@@ -25,10 +25,6 @@ def make_engine(settings: ServiceSettings) -> AsyncEngine:
 
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
-
-
-def libpq_url(url: str, database: str | None = None) -> str:
-    return to_asyncpg_url(url, database).replace("postgresql+asyncpg://", "postgresql://", 1)
 
 
 async def ensure_database(url: str, database: str) -> bool:

@@ -213,27 +213,23 @@ def test_compose_has_no_literal_passwords(services: dict[str, dict[str, Any]]) -
 @pytest.mark.skipif(shutil.which("docker-compose") is None, reason="docker-compose not on PATH")
 def test_docker_compose_validates_the_file() -> None:
     binary = cast(str, shutil.which("docker-compose"))
+
+    def config(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [binary, "-f", str(COMPOSE), "config", "-q"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
     env = {**os.environ, "POSTGRES_PASSWORD": "only-for-config-validation"}
-    done = subprocess.run(
-        [binary, "-f", str(COMPOSE), "config", "-q"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = config(env)
     assert done.returncode == 0, done.stderr
     env.pop("POSTGRES_PASSWORD")
-    refused = subprocess.run(
-        [binary, "-f", str(COMPOSE), "config", "-q"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    refused = config(env)
     assert refused.returncode != 0, "compose must refuse to start without POSTGRES_PASSWORD"
     assert "POSTGRES_PASSWORD" in refused.stderr
 
