@@ -42,6 +42,15 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = 500
     run_relay: bool = Field(True, description="run the outbox relay inside the service process")
     log_level: str = "INFO"
+    registry_url: str = Field(
+        "http://127.0.0.1:8010", description="the registry's base URL (catalogue, keys)"
+    )
+    auth_jwks_url: str | None = Field(
+        None,
+        description="where department tokens' public keys are read (http(s):// or file://); "
+        "default: REGISTRY_URL/.well-known/jwks.json",
+    )
+    auth_jwks_cache_s: float = Field(300.0, description="how long the key set is cached")
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:

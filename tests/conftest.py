@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from jointcredit.infra.manager import InfraStatus
+from tests.support.auth import TestAuthority
 from tests.support.infra import ensure_infra
 
 
@@ -23,3 +24,8 @@ def database_url(infra: InfraStatus) -> str:
 def bootstrap(infra: InfraStatus) -> str:
     assert infra.kafka_bootstrap_servers
     return infra.kafka_bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def authority(tmp_path_factory: pytest.TempPathFactory) -> TestAuthority:
+    return TestAuthority(tmp_path_factory.mktemp("authority"))

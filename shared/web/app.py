@@ -10,6 +10,8 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.auth.dependencies import default_key_source, install_authenticator
+from shared.auth.jwks import KeySource
 from shared.runtime import Runtime
 from shared.web.middleware import TraceMiddleware
 from shared.web.problems import install_problem_handlers, problem_response
@@ -24,6 +26,7 @@ def create_app(
     description: str,
     routers: Sequence[APIRouter] = (),
     on_start: Sequence[StartHook] = (),
+    key_source: KeySource | None = None,
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -42,6 +45,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    install_authenticator(app, key_source or default_key_source(runtime.settings))
     app.add_middleware(TraceMiddleware)
     install_problem_handlers(app)
     app.include_router(_operations_router(runtime))

@@ -28,9 +28,11 @@ class Problem(Exception):
         *,
         title: str | None = None,
         type_: str = "about:blank",
+        headers: dict[str, str] | None = None,
         **extensions: Any,
     ) -> None:
         super().__init__(detail)
+        self.headers = headers
         self.status = status
         self.detail = detail
         self.title = title or HTTPStatus(status).phrase
@@ -70,7 +72,13 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def _problem(request: Request, exc: Problem) -> JSONResponse:
         return problem_response(
-            exc.status, exc.detail, request, title=exc.title, type_=exc.type, **exc.extensions
+            exc.status,
+            exc.detail,
+            request,
+            title=exc.title,
+            type_=exc.type,
+            headers=exc.headers,
+            **exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)

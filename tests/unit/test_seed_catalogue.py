@@ -22,6 +22,7 @@ TOP_KEYS = {"version_note", "departments", "memoranda", "measures"}
 DEPARTMENT_KEYS = {"code", "name", "level", "region", "kind"}
 MEMORANDUM_KEYS = {
     "code",
+    "applies_to_all",
     "title",
     "list_type",
     "legal_basis",
@@ -287,3 +288,10 @@ def test_traditional_list_is_disjoint_from_simplified_forms() -> None:
     # guard against a typo in the list above flagging a legitimate simplified character
     simplified = set("联惩悬会监财税与为国关实机制对应条据门业诚务体审参领资项产贷发个样处")
     assert not (simplified & TRADITIONAL_ONLY)
+
+
+def test_only_the_general_memoranda_apply_to_every_designation(
+    catalogue: dict[str, Any],
+) -> None:
+    general = {m["code"]: m["list_type"] for m in catalogue["memoranda"] if m["applies_to_all"]}
+    assert general == {"serious_dishonesty_general": "black", "honest_exemplars": "red"}

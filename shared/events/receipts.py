@@ -1,0 +1,83 @@
+"""Receipts (反馈) a responder sends about a designation (docs/asyncapi.yaml contract)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReceiptEventType(StrEnum):
+    received = "receipt.received.v1"
+    measure_applied = "receipt.measure-applied.v1"
+    measure_not_applicable = "receipt.measure-not-applicable.v1"
+    measure_lifted = "receipt.measure-lifted.v1"
+    enforcement = "receipt.enforcement.v1"
+
+
+class MeasureTarget(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    kind: Literal["organisation", "person"]
+    id: str
+    role: Literal["subject", "legal_representative", "principal", "directly_responsible"] = (
+        "subject"
+    )
+
+
+class ReceiptBase(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    receipt_id: uuid.UUID = Field(description="stable: a re-sent receipt keeps it")
+    department_code: str
+    designation_id: uuid.UUID
+    designation_version: int = Field(ge=1)
+    answers: uuid.UUID = Field(description="id of the designation event this answers")
+    recorded_at: datetime
+
+
+class ReceiptReceived(ReceiptBase):
+    pass
+
+
+class ReceiptMeasureApplied(ReceiptBase):
+    measure_code: str
+    target: MeasureTarget | None = None
+    applied_from: date
+    applied_until: date | None = None
+
+
+class ReceiptMeasureNotApplicable(ReceiptBase):
+    measure_code: str
+    reason: str
+
+
+class ReceiptMeasureLifted(ReceiptBase):
+    measure_code: str
+    target: MeasureTarget | None = None
+    cause: Literal["suspended", "revoked", "corrected", "repaired", "expired"]
+    lifted_at: datetime
+
+
+class ReceiptEnforcement(ReceiptBase):
+    measure_code: str
+    target: MeasureTarget | None = None
+    enforced_at: datetime
+    business_system: str
+    case_reference: str
+    scenario: str | None = None
+    result: str
+    amount: float | None = None
+    district: str | None = None
+
+
+RECEIPT_MODELS: dict[str, type[ReceiptBase]] = {
+    ReceiptEventType.received: ReceiptReceived,
+    ReceiptEventType.measure_applied: ReceiptMeasureApplied,
+    ReceiptEventType.measure_not_applicable: ReceiptMeasureNotApplicable,
+    ReceiptEventType.measure_lifted: ReceiptMeasureLifted,
+    ReceiptEventType.enforcement: ReceiptEnforcement,
+}
