@@ -47,7 +47,9 @@ class Runtime:
     async def start(self) -> None:
         try:
             await ensure_topics(
-                self.settings.kafka_bootstrap_servers, self.settings.topic_partitions
+                self.settings.kafka_bootstrap_servers,
+                self.settings.topic_partitions,
+                self.settings.all_topics,
             )
         except Exception as error:  # the workers retry; readiness reports the broker
             log.warning("could not ensure topics at start", extra={"error": repr(error)})

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.infra_file import infra_env_file
+from shared.topics import Topic
 
 
 class ServiceSettings(BaseSettings):
@@ -42,6 +43,9 @@ class ServiceSettings(BaseSettings):
     consumer_batch_size: int = 500
     run_relay: bool = Field(True, description="run the outbox relay inside the service process")
     log_level: str = "INFO"
+    topic_prefix: str = Field(
+        "", description="prepended to every topic name: several platforms (or tests) on one broker"
+    )
     registry_url: str = Field(
         "http://127.0.0.1:8010", description="the registry's base URL (catalogue, keys)"
     )
@@ -63,6 +67,14 @@ class ServiceSettings(BaseSettings):
         if not self.kafka_bootstrap_servers.strip():
             raise ValueError("KAFKA_BOOTSTRAP_SERVERS is empty")
         return self
+
+    def topic(self, topic: Topic) -> str:
+        """The topic's name on the broker, with this deployment's prefix."""
+        return f"{self.topic_prefix}{topic.value}"
+
+    @property
+    def all_topics(self) -> list[str]:
+        return [self.topic(topic) for topic in Topic]
 
     @property
     def async_database_url(self) -> str:

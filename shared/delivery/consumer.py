@@ -24,6 +24,7 @@ from shared.events.envelope import Envelope, EnvelopeError
 from shared.kafka import make_consumer, make_producer
 from shared.settings import ServiceSettings
 from shared.stopping import sleep_unless_stopped
+from shared.topics import Topic
 from shared.tracing import reset_traceparent, set_traceparent
 
 log = logging.getLogger(__name__)
@@ -116,7 +117,14 @@ class ConsumerLoop:
             try:
                 messages.append(_Message(record, Envelope.parse(record.value)))
             except EnvelopeError as error:
-                await dead_letter(producer, self.name, record, error, attempts=1)
+                await dead_letter(
+                    producer,
+                    self.name,
+                    record,
+                    error,
+                    attempts=1,
+                    topic=self.settings.topic(Topic.DEAD_LETTERS),
+                )
                 MESSAGES.labels(self.name, "dead_lettered").inc()
         if len(messages) > 1 and await self._apply_batch(messages):
             return
@@ -191,7 +199,14 @@ class ConsumerLoop:
     async def _give_up(
         self, producer: AIOKafkaProducer, message: _Message, error: Exception, attempts: int
     ) -> None:
-        await dead_letter(producer, self.name, message.record, error, attempts)
+        await dead_letter(
+            producer,
+            self.name,
+            message.record,
+            error,
+            attempts,
+            topic=self.settings.topic(Topic.DEAD_LETTERS),
+        )
         MESSAGES.labels(self.name, "dead_lettered").inc()
 
     async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:

@@ -17,6 +17,7 @@ async def dead_letter(
     record: ConsumerRecord[bytes, bytes],
     error: BaseException,
     attempts: int,
+    topic: str = Topic.DEAD_LETTERS.value,
 ) -> None:
     """Wait until the broker has the dead letter: only then may the offset move past it."""
     headers = [
@@ -30,6 +31,4 @@ async def dead_letter(
         ("dlq_offset", _text(record.offset)),
         ("dlq_attempts", _text(attempts)),
     ]
-    await producer.send_and_wait(
-        Topic.DEAD_LETTERS.value, record.value, key=record.key, headers=headers
-    )
+    await producer.send_and_wait(topic, record.value, key=record.key, headers=headers)

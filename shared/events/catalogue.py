@@ -29,3 +29,26 @@ class CatalogueVersionPublished(BaseModel):
     version: int = Field(ge=1)
     published_at: datetime | None = None
     changes: tuple[CatalogueChange, ...]
+
+
+def whole_catalogue_version(
+    document: dict[str, Any], version: int = 1
+) -> CatalogueVersionPublished:
+    """A version that adds every entity of a catalogue document (the seed's first version)."""
+    changes: list[CatalogueChange] = []
+    for entity, key in (("department", "departments"), ("memorandum", "memoranda")):
+        changes += [
+            CatalogueChange(entity=entity, action="added", code=item["code"], value=item)
+            for item in document.get(key, ())
+        ]
+    changes += [
+        CatalogueChange(
+            entity="measure",
+            action="added",
+            code=item["code"],
+            memorandum_code=item.get("memorandum"),
+            value=item,
+        )
+        for item in document.get("measures", ())
+    ]
+    return CatalogueVersionPublished(version=version, changes=tuple(changes))
