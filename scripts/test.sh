@@ -6,6 +6,7 @@ scripts/bootstrap.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy .
+scripts/ensure_browser.sh
 .venv/bin/jointcredit infra up
 status=0
 .venv/bin/python -m pytest "$@" || status=$?
