@@ -2,9 +2,48 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from services.feedback.adapters.catalogue_store import CatalogueStore
+from services.feedback.adapters.registry_client import fetch_catalogue
+from services.feedback.entrypoints.reconciliation_worker import reconciliation_worker
+from services.feedback.handlers.dependencies import HandlerDependencies
+from services.feedback.handlers.dispatch import make_handler
 from services.feedback.settings import FeedbackSettings
+from shared.catalogue import Catalogue
+from shared.delivery.consumer import ConsumerLoop
 from shared.runtime import Runtime
+from shared.topics import Topic
+from shared.workdays import default_calendar
 
 
-def bootstrap(settings: FeedbackSettings | None = None) -> Runtime:
-    return Runtime.create(settings or FeedbackSettings.load())
+@dataclass(frozen=True)
+class Feedback:
+    settings: FeedbackSettings
+    runtime: Runtime
+    handlers: HandlerDependencies
+    consumer: ConsumerLoop
+
+
+def bootstrap(settings: FeedbackSettings | None = None) -> Feedback:
+    settings = settings or FeedbackSettings.load()
+    runtime = Runtime.create(settings)
+
+    async def fetch() -> Catalogue:
+        return await fetch_catalogue(settings.registry_url, settings.registry_timeout_s)
+
+    handlers = HandlerDependencies(
+        catalogues=CatalogueStore(), calendar=default_calendar(), fetch_catalogue=fetch
+    )
+    consumer = ConsumerLoop(
+        settings.consumer_group,
+        [settings.topic(t) for t in (Topic.CATALOGUE, Topic.DESIGNATIONS, Topic.RECEIPTS)],
+        make_handler(handlers),
+        runtime.sessions,
+        settings,
+    )
+    if settings.run_consumer:
+        runtime.workers["feedback-consumer"] = consumer.run
+    if settings.reconciliation_interval_s > 0:
+        runtime.workers["reconciliation"] = reconciliation_worker(runtime, settings)
+    return Feedback(settings, runtime, handlers, consumer)
