@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from jointcredit import registry_commands
 from jointcredit.infra import manager
 from jointcredit.infra.postgres import InfraUnavailable
 
@@ -16,6 +17,7 @@ infra = typer.Typer(
     help="The PostgreSQL server and Kafka broker the platform runs on.", no_args_is_help=True
 )
 app.add_typer(infra, name="infra")
+registry_commands.register(app)
 console = Console()
 
 

@@ -2,9 +2,59 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
+
+from services.registry.adapters.key_source import DatabaseKeySource
+from services.registry.handlers.catalogue import CatalogueReader
+from services.registry.handlers.keys import SigningKeys
 from services.registry.settings import RegistrySettings
 from shared.runtime import Runtime
+from shared.stopping import sleep_unless_stopped
+from shared.topics import Topic
+
+KEY_RETIREMENT_INTERVAL_S = 60.0
+
+
+@dataclass
+class Registry:
+    """What the registry's routes and commands use: the runtime, caches and settings."""
+
+    runtime: Runtime
+    settings: RegistrySettings
+    catalogue: CatalogueReader
+    keys: SigningKeys
+    key_source: DatabaseKeySource
+
+    @property
+    def catalogue_topic(self) -> str:
+        return self.settings.topic(Topic.CATALOGUE)
+
+    async def retire_keys(self, stop: asyncio.Event) -> None:
+        """Worker: erase the private half of keys past their retirement, every minute."""
+        while not stop.is_set():
+            async with self.runtime.unit_of_work() as uow:
+                await self.keys.retire_expired(uow)
+            await sleep_unless_stopped(stop, KEY_RETIREMENT_INTERVAL_S)
 
 
 def bootstrap(settings: RegistrySettings | None = None) -> Runtime:
     return Runtime.create(settings or RegistrySettings.load())
+
+
+def wire(settings: RegistrySettings | None = None) -> Registry:
+    settings = settings or RegistrySettings.load()
+    passphrase = settings.signing_key_passphrase
+    runtime = bootstrap(settings)
+    key_source = DatabaseKeySource(runtime.sessions, ttl_s=settings.key_cache_s)
+    registry = Registry(
+        runtime=runtime,
+        settings=settings,
+        catalogue=CatalogueReader(),
+        keys=SigningKeys(
+            passphrase.get_secret_value() if passphrase else None, key_source.invalidate
+        ),
+        key_source=key_source,
+    )
+    runtime.workers["key-retirement"] = registry.retire_keys
+    return registry
