@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from services.responder.entrypoints.consumers import ResponderWorkers
 from services.responder.settings import ResponderSettings
+from services.responder.state import ResponderState
 from shared.runtime import Runtime
 
 
-def bootstrap(settings: ResponderSettings | None = None) -> Runtime:
-    return Runtime.create(settings or ResponderSettings.load())
+def bootstrap(settings: ResponderSettings | None = None) -> tuple[Runtime, ResponderState]:
+    settings = settings or ResponderSettings.load()
+    runtime = Runtime.create(settings)
+    state = ResponderState(settings)
+    workers = ResponderWorkers(runtime, state)
+    runtime.workers["catalogue-consumer"] = workers.catalogue
+    runtime.workers["designation-consumer"] = workers.designations
+    return runtime, state

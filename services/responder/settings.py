@@ -14,6 +14,15 @@ class ResponderSettings(ServiceSettings):
     department_code: str = Field(
         pattern=r"^[a-z][a-z0-9_]{1,39}$", description="the department this deployment serves"
     )
+    catalogue_fetch_timeout_s: float = Field(
+        5.0, description="timeout of one read of the catalogue from the registry"
+    )
+    catalogue_fetch_attempts: int = Field(
+        3, ge=1, description="reads of the registry's catalogue before a catalogue event is retried"
+    )
+    index_load_batch: int = Field(
+        10_000, ge=100, description="rows fetched per round trip when the check index loads"
+    )
 
     @model_validator(mode="after")
     def _own_database(self) -> Self:
@@ -22,3 +31,18 @@ class ResponderSettings(ServiceSettings):
         if self.service_name == "responder":
             self.service_name = f"responder-{self.department_code}"
         return self
+
+    @property
+    def designations_group(self) -> str:
+        """Consumer group (and inbox name) of designation events: `responder-<dept>`."""
+        return f"{self.topic_prefix}responder-{self.department_code}"
+
+    @property
+    def catalogue_group(self) -> str:
+        """Consumer group (and inbox name) of catalogue events."""
+        return f"{self.topic_prefix}responder-{self.department_code}.catalogue"
+
+    @property
+    def receipt_source(self) -> str:
+        """The CloudEvent `source` of this department's receipts."""
+        return f"responder/{self.department_code}"

@@ -54,6 +54,22 @@ async def add_events(session: AsyncSession, events: Sequence[OutgoingEvent]) -> 
         session.info[_NOTIFIED_KEY] = transaction
 
 
+_RESEND = text(
+    "INSERT INTO outbox (event_id, topic, key, value, headers) "
+    "VALUES (:event_id, :topic, :key, :value, CAST(:headers AS jsonb)) "
+    "ON CONFLICT (event_id) DO UPDATE SET sent_at = NULL"
+)
+
+
+async def resend_events(session: AsyncSession, events: Sequence[OutgoingEvent]) -> None:
+    """Publish events again under their ids: a row still kept is marked unsent, a purged one
+    is inserted anew (in the session's current transaction)."""
+    if not events:
+        return
+    await session.execute(_RESEND, [_row(event) for event in events])
+    await session.execute(_NOTIFY)
+
+
 async def add_event(session: AsyncSession, topic: str, key: str | None, envelope: Envelope) -> None:
     await add_events(session, [OutgoingEvent(topic, key, envelope)])
 

@@ -1,0 +1,32 @@
+"""Prometheus metrics of a responder: checks are counted here, never written to the database."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge
+
+CHECKS = Counter(
+    "jointcredit_responder_checks_total",
+    "subjects checked, by result: in_force (a measure applies), none, invalid (bad identifier)",
+    ["department", "result"],
+)
+DESIGNATION_EVENTS = Counter(
+    "jointcredit_responder_designation_events_total",
+    "designation events, by outcome: applied (a newer version), stale (older or equal version), "
+    "resent (a re-published version already held: its receipts sent again), not_owed",
+    ["department", "outcome"],
+)
+CATALOGUE_EVENTS = Counter(
+    "jointcredit_responder_catalogue_events_total",
+    "catalogue events, by outcome: applied, fetched (a gap filled from the registry), stale",
+    ["department", "outcome"],
+)
+ENFORCEMENTS = Counter(
+    "jointcredit_responder_enforcements_total",
+    "enforcement recordings, by outcome: recorded, replayed, conflict, rejected",
+    ["department", "outcome"],
+)
+INDEXED_SUBJECTS = Gauge(
+    "jointcredit_responder_indexed_subjects",
+    "subjects with at least one measure in the check index",
+    ["department"],
+)

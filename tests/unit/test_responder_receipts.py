@@ -1,0 +1,146 @@
+"""What a responder holds after each version, and the receipts it sends about it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from itertools import permutations
+from typing import Any
+
+import pytest
+
+from services.responder.domain.held import HeldDesignation, TargetState, held_version
+from services.responder.domain.receipts import lifted_beyond, receipts_for
+from shared.catalogue import Catalogue
+from shared.events.designations import DesignationState
+from shared.events.receipts import ReceiptEventType
+from tests.support.events import designation_state, person_id, seed_document
+
+pytestmark = pytest.mark.unit
+
+LEGAL_REP = {"role": "legal_representative", "id": person_id(7), "name": "李"}
+MOMENT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def catalogue() -> Catalogue:
+    return Catalogue.from_document(seed_document())
+
+
+@pytest.fixture
+def base() -> dict[str, Any]:
+    return designation_state(responsible_persons=[LEGAL_REP])
+
+
+def _apply(
+    catalogue: Catalogue, previous: HeldDesignation | None, document: dict[str, Any]
+) -> HeldDesignation:
+    state = DesignationState.model_validate(document)
+    outcomes = catalogue.measures_for(
+        "court", state.memorandum_code, state.subject, state.responsible_persons
+    )
+    return held_version(
+        state,
+        outcomes,
+        previous,
+        event_id=uuid.uuid5(state.id, str(state.version)),
+        event_time=MOMENT,
+        recorded_at=MOMENT,
+    )
+
+
+def _kinds(department: str, held: HeldDesignation) -> list[ReceiptEventType]:
+    return [receipt.type for receipt in receipts_for(department, held)]
+
+
+def test_an_active_version_is_applied_to_every_target(
+    catalogue: Catalogue, base: dict[str, Any]
+) -> None:
+    held = _apply(catalogue, None, base)
+    assert {t.role for t in held.targets} == {"subject", "legal_representative"}
+    assert all(t.state is TargetState.in_force and t.notified for t in held.targets)
+    kinds = _kinds("court", held)
+    assert kinds[0] is ReceiptEventType.received
+    assert kinds.count(ReceiptEventType.measure_applied) == sum(
+        len(t.measure_codes) for t in held.targets
+    )
+    received = receipts_for("court", held)[0]
+    assert received.data.answers == held.event_id
+
+
+def test_suspension_lifts_with_its_cause_and_revocation_lifts_again(
+    catalogue: Catalogue, base: dict[str, Any]
+) -> None:
+    active = _apply(catalogue, None, base)
+    suspended = _apply(catalogue, active, base | {"version": 2, "status": "suspended"})
+    assert {(t.state, t.cause) for t in suspended.targets} == {(TargetState.suspended, "suspended")}
+    lifted = [
+        r for r in receipts_for("court", suspended) if r.type is ReceiptEventType.measure_lifted
+    ]
+    assert len(lifted) == sum(len(t.measure_codes) for t in active.targets)
+    assert {r.data.cause for r in lifted} == {"suspended"}  # type: ignore[attr-defined]
+    revoked = _apply(catalogue, suspended, base | {"version": 3, "status": "revoked"})
+    causes = {
+        r.data.cause  # type: ignore[attr-defined]
+        for r in receipts_for("court", revoked)
+        if r.type is ReceiptEventType.measure_lifted
+    }
+    assert causes == {"revoked"}
+
+
+def test_a_designation_first_seen_ended_sends_only_its_receipt(
+    catalogue: Catalogue, base: dict[str, Any]
+) -> None:
+    held = _apply(catalogue, None, base | {"version": 3, "status": "repaired"})
+    assert _kinds("court", held) == [ReceiptEventType.received]
+    assert {t.state for t in held.targets} == {TargetState.lifted}
+
+
+def test_receipt_ids_are_stable_and_distinct(catalogue: Catalogue, base: dict[str, Any]) -> None:
+    held = _apply(catalogue, None, base)
+    first = receipts_for("court", held)
+    assert receipts_for("court", held) == first
+    ids = [r.id for r in first]
+    assert len(set(ids)) == len(ids)
+    other_department = {r.id for r in receipts_for("market", held)}
+    assert other_department.isdisjoint(ids)
+    next_version = _apply(catalogue, held, base | {"version": 2})
+    assert {r.id for r in receipts_for("court", next_version)}.isdisjoint(ids)
+
+
+def test_a_person_no_longer_reached_is_lifted_as_corrected(
+    catalogue: Catalogue, base: dict[str, Any]
+) -> None:
+    held = _apply(catalogue, None, base)
+    without = _apply(catalogue, held, base | {"version": 2, "responsible_persons": []})
+    beyond = lifted_beyond("court", held, without)
+    assert beyond
+    assert {r.data.cause for r in beyond} == {"corrected"}  # type: ignore[attr-defined]
+    assert {r.data.target.role for r in beyond} == {"legal_representative"}  # type: ignore[attr-defined]
+
+
+def test_any_order_of_versions_converges(catalogue: Catalogue, base: dict[str, Any]) -> None:
+    versions = [
+        base,
+        base | {"version": 2, "status": "suspended"},
+        base | {"version": 3, "status": "active"},
+        base | {"version": 4, "status": "expired"},
+    ]
+    finals = set()
+    for order in permutations(versions):
+        held: HeldDesignation | None = None
+        for document in order:
+            if held is None or document["version"] > held.version:
+                held = _apply(catalogue, held, document)
+        assert held is not None
+        finals.add(
+            (
+                held.version,
+                held.status,
+                tuple(
+                    (t.role, t.id, t.measure_codes, t.state, t.cause, t.set_by_version)
+                    for t in held.targets
+                ),
+            )
+        )
+    assert len(finals) == 1
