@@ -85,6 +85,9 @@ def migrate(
     department: list[str] = typer.Option(
         [], help="responder departments to migrate (default: the demo's three)"
     ),
+    seed: bool = typer.Option(
+        False, "--seed", help="then load the seed catalogue into the registry unless it has one"
+    ),
 ) -> None:
     """Create each service's database when missing and apply its migrations."""
     import asyncio
@@ -107,6 +110,8 @@ def migrate(
             settings = entry.load_settings(**overrides)
             asyncio.run(upgrade_to_head(entry.migrations_dir, settings))
             console.print(f"migrated {settings.service_name} ({settings.database_name})")
+    if seed:
+        registry_commands.seed(registry_commands.SEED_FILE)
 
 
 @app.command("serve")
@@ -139,38 +144,29 @@ def serve(
 
 @app.command("up")
 def up(
-    once: bool = typer.Option(False, help="check everything is healthy, report, stop, and exit"),
+    once: bool = typer.Option(
+        False, help="run the scenario, print the report, stop; exit 1 if an expectation failed"
+    ),
+    namespace: str = typer.Option(
+        "demo", help="database and topic namespace of this platform instance (recreated)"
+    ),
 ) -> None:
-    """Run the platform: infrastructure, migrations, every service; Ctrl-C stops everything."""
-    import signal as signals
+    """Run the platform and the demo scenario; Ctrl-C stops everything.
 
-    from jointcredit.platform import Platform
+    Starts the infrastructure (unless configured), creates and migrates the namespace's
+    databases, loads the seed catalogue, starts the registry, the initiator, feedback and three
+    responders (court, market, finance), runs the scenario and prints the 跟踪问效 report.
+    """
+    import time
+
+    from jointcredit.layout import Layout
     from jointcredit.service_index import DEMO_RESPONDERS
+    from jointcredit.up import run
 
     infra_up()
-    migrate("all", [])
-    platform = Platform()
-    try:
-        for name in ("registry", "initiator", "feedback"):
-            platform.start(name, name, {})
-        for department in DEMO_RESPONDERS:
-            platform.start(f"responder-{department}", "responder", {"DEPARTMENT_CODE": department})
-        ready = platform.wait_ready()
-        for service in platform.services:
-            mark = "[green]ready[/green]" if ready[service.label] else "[red]NOT READY[/red]"
-            console.print(f"{service.label:<18} {service.url}  {mark}")
-        if not all(ready.values()):
-            console.print("[red]some services are not ready: see .jointcredit/<service>.log[/red]")
-            raise typer.Exit(1)
-        console.print("OpenAPI documents: <url>/docs; metrics: <url>/metrics")
-        if once:
-            console.print("all services healthy")
-            return
-        console.print("the platform is up; press Ctrl-C to stop it")
-        signals.sigwait({signals.SIGINT, signals.SIGTERM})
-    finally:
-        platform.stop()
-        console.print("services stopped")
+    layout = Layout(namespace, DEMO_RESPONDERS, run_id=f"{int(time.time()):x}")
+    wide = console if console.is_terminal else Console(width=150)
+    raise typer.Exit(run(layout, once=once, console=wide))
 
 
 if __name__ == "__main__":

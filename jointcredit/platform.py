@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 
@@ -20,6 +21,8 @@ class RunningService:
     label: str
     port: int
     process: subprocess.Popen[bytes]
+    service: str = ""
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -29,10 +32,14 @@ class RunningService:
 @dataclass
 class Platform:
     services: list[RunningService] = field(default_factory=list)
+    log_dir: Path | None = None
+    """Where `<label>.log` files go (default: the embedded infrastructure's state directory)."""
 
-    def start(self, label: str, service: str, env: dict[str, str]) -> RunningService:
-        port = free_port()
-        log = (state_dir() / f"{label}.log").open("ab")
+    def start(
+        self, label: str, service: str, env: dict[str, str], *, port: int | None = None
+    ) -> RunningService:
+        port = port or free_port()
+        log = ((self.log_dir or state_dir()) / f"{label}.log").open("ab")
         process = subprocess.Popen(
             [sys.executable, "-m", "jointcredit.cli", "serve", service, "--port", str(port)],
             env={**os.environ, **env},
@@ -40,8 +47,32 @@ class Platform:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        running = RunningService(label, port, process)
-        self.services.append(running)
+        log.close()
+        running = RunningService(label, port, process, service, dict(env))
+        self.services = [s for s in self.services if s.label != label] + [running]
+        return running
+
+    def service(self, label: str) -> RunningService:
+        for service in self.services:
+            if service.label == label:
+                return service
+        raise KeyError(f"no service labelled {label!r}")
+
+    def kill(self, label: str, sig: int = signal.SIGKILL) -> None:
+        """Send `sig` (SIGKILL: no chance to clean up) and wait until the process is gone."""
+        process = self.service(label).process
+        if process.poll() is None:
+            process.send_signal(sig)
+        process.wait(30)
+
+    def restart(self, label: str, extra_env: dict[str, str] | None = None) -> RunningService:
+        """Start the service again on the same port with the same environment; `extra_env`
+        applies to this run only. A process still running is stopped gracefully first."""
+        old = self.service(label)
+        if old.process.poll() is None:
+            self.kill(label, signal.SIGTERM)
+        running = self.start(label, old.service, old.env | (extra_env or {}), port=old.port)
+        running.env = dict(old.env)
         return running
 
     def wait_ready(self, timeout_s: float = 60.0) -> dict[str, bool]:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from shared.auth.principal import Role
+
 if TYPE_CHECKING:
     from services.registry.bootstrap import Registry
 
@@ -32,13 +34,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(credentials, name="credentials")
 
 
-def _run(action: Callable[[Registry], Awaitable[T]]) -> T:
+def _run(action: Callable[[Registry], Awaitable[T]], **overrides: Any) -> T:
     from jointcredit.service_index import SERVICES
     from services.registry.bootstrap import wire
     from services.registry.settings import RegistrySettings
     from shared.persistence.migrations import upgrade_to_head
 
-    settings = RegistrySettings.load()
+    settings = RegistrySettings.load(**overrides)
 
     async def main() -> T:
         await upgrade_to_head(SERVICES["registry"].migrations_dir, settings)
@@ -60,16 +62,9 @@ def seed(
 ) -> None:
     """Load the seed catalogue as published version 1 unless the registry holds one."""
     from services.registry.domain.catalogue import CatalogueInvalid
-    from services.registry.handlers.catalogue import seed as seed_catalogue
-
-    document = json.loads(file.read_text(encoding="utf-8"))
-
-    async def action(registry: Registry) -> tuple[int, bool]:
-        async with registry.runtime.unit_of_work() as uow:
-            return await seed_catalogue(uow, registry.catalogue, registry.catalogue_topic, document)
 
     try:
-        version, loaded = _run(action)
+        version, loaded = load_seed(file)
     except CatalogueInvalid as error:
         for issue in error.issues:
             typer.echo(f"{issue.location}: {issue.message}", err=True)
@@ -80,6 +75,19 @@ def seed(
         typer.echo(f"catalogue version {version} already published; nothing loaded")
 
 
+def load_seed(file: Path = SEED_FILE, **overrides: Any) -> tuple[int, bool]:
+    """The published version, and whether this call loaded it."""
+    from services.registry.handlers.catalogue import seed as seed_catalogue
+
+    document = json.loads(file.read_text(encoding="utf-8"))
+
+    async def action(registry: Registry) -> tuple[int, bool]:
+        async with registry.runtime.unit_of_work() as uow:
+            return await seed_catalogue(uow, registry.catalogue, registry.catalogue_topic, document)
+
+    return _run(action, **overrides)
+
+
 @credentials.command("issue")
 def issue(
     department: str = typer.Option(..., help="the department code, e.g. market"),
@@ -87,9 +95,7 @@ def issue(
     name: str = typer.Option("", help="what the client is, e.g. 审批系统"),
 ) -> None:
     """Issue an API client; prints JSON with its id and secret (shown only now)."""
-    from services.registry.handlers.credentials import issue_client
     from services.registry.handlers.errors import Rejected
-    from shared.auth.principal import Role
 
     try:
         granted = [Role(r.strip()) for r in roles.split(",") if r.strip()]
@@ -98,13 +104,26 @@ def issue(
             f"{error}; roles are: {', '.join(r.value for r in Role)}", param_hint="--roles"
         ) from error
 
+    try:
+        _print_json(issue_credential(department, granted, name))
+    except Rejected as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+
+
+def issue_credential(
+    department: str, roles: list[Role], name: str = "", **overrides: Any
+) -> dict[str, Any]:
+    """Issue an API client on the registry database; its secret is only in the answer."""
+    from services.registry.handlers.credentials import issue_client
+
     async def action(registry: Registry) -> dict[str, Any]:
         async with registry.runtime.unit_of_work() as uow:
             issued = await issue_client(
                 uow,
                 registry.catalogue,
                 department_code=department,
-                roles=granted,
+                roles=roles,
                 name=name,
                 created_by="cli",
             )
@@ -115,11 +134,7 @@ def issue(
             "roles": issued.roles,
         }
 
-    try:
-        _print_json(_run(action))
-    except Rejected as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(1) from error
+    return _run(action, **overrides)
 
 
 @credentials.command("rotate-key")

@@ -118,10 +118,11 @@ class EmbeddedPostgres:
         port = int(self.port_file.read_text().strip())
         return port if port_answers("127.0.0.1", port) else None
 
-    def start(self) -> str:
-        port = self.running_port()
-        if port is not None:
-            return self.url(port)
+    def start(self, port: int | None = None) -> str:
+        """Start the server (on `port`, e.g. the one it had before a restart, or a free one)."""
+        running = self.running_port()
+        if running is not None:
+            return self.url(running)
         bin_dir = self._bin_dir()
         data = self.data_dir
         if not (data / "PG_VERSION").exists():
@@ -142,7 +143,7 @@ class EmbeddedPostgres:
             )
             if done.returncode != 0:
                 raise InfraUnavailable(f"initdb failed: {done.stderr.strip().splitlines()[-1:]}")
-        port = free_port()
+        port = port or free_port()
         options = f"-h 127.0.0.1 -p {port} -k {data} -c max_connections=300 -c fsync=off"
         done = self._run(
             [
@@ -164,9 +165,11 @@ class EmbeddedPostgres:
         self.port_file.write_text(str(port))
         return self.url(port)
 
-    def stop(self) -> None:
+    def stop(self, mode: str = "fast") -> None:
+        """`fast` disconnects clients and shuts down cleanly; `immediate` is like a crash (the
+        next start recovers from the WAL)."""
         if not (self.data_dir / "postmaster.pid").exists():
             return
         bin_dir = self._bin_dir()
-        self._run([str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"])
+        self._run([str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"])
         self.port_file.unlink(missing_ok=True)

@@ -1,0 +1,129 @@
+"""`jointcredit up`: infrastructure, a fresh platform instance, the demo scenario, the report."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from dataclasses import dataclass
+
+import httpx
+from rich.console import Console
+
+from jointcredit.demo.client import ApiError, Credential, PlatformClient
+from jointcredit.layout import CORE_SERVICES, Layout
+from jointcredit.platform import Platform, RunningService
+from jointcredit.service_index import SERVICES
+from shared.auth.principal import Role
+from shared.persistence.database import drop_database
+from shared.persistence.migrations import upgrade_to_head
+
+DEMO_CLIENTS: dict[str, tuple[str, tuple[Role, ...]]] = {
+    "platform_admin": ("fgw", (Role.admin,)),
+    "oversight": ("oversight", (Role.oversight,)),
+    "court": ("court", (Role.initiator, Role.responder)),
+    "tax": ("tax", (Role.initiator,)),
+    "market": ("market", (Role.responder,)),
+    "finance": ("finance", (Role.responder,)),
+}
+"""The demo's API clients: name → (department, roles)."""
+
+
+@dataclass
+class PreparedPlatform:
+    layout: Layout
+    credentials: dict[str, Credential]
+
+
+def prepare(layout: Layout, console: Console) -> PreparedPlatform:
+    """Fresh databases for the namespace, migrated; the seed catalogue; demo credentials."""
+    from jointcredit.registry_commands import SEED_FILE, issue_credential, load_seed
+
+    async def migrate_all() -> None:
+        for label, settings in layout.all_settings():
+            assert settings.database_name
+            await drop_database(settings.database_url, settings.database_name)
+            service = "responder" if label.startswith("responder-") else label
+            await upgrade_to_head(SERVICES[service].migrations_dir, settings)
+
+    asyncio.run(migrate_all())
+    console.print(f"databases of namespace '{layout.namespace}' created and migrated")
+    registry = {"database_name": layout.database("registry"), "topic_prefix": layout.topic_prefix}
+    version, _ = load_seed(SEED_FILE, **registry)
+    console.print(f"seed catalogue loaded as version {version}")
+    credentials = {}
+    for name, (department, roles) in DEMO_CLIENTS.items():
+        issued = issue_credential(department, list(roles), f"demo {name}", **registry)
+        credentials[name] = Credential(
+            department, [r.value for r in roles], issued["client_id"], issued["client_secret"]
+        )
+    console.print(f"{len(credentials)} demo API clients issued")
+    return PreparedPlatform(layout, credentials)
+
+
+def start_services(platform: Platform, layout: Layout, console: Console) -> bool:
+    registry = platform.start("registry", "registry", layout.env("registry"))
+    ready = platform.wait_ready()
+    if not ready.get("registry"):
+        console.print("[red]the registry did not become ready: see .jointcredit/registry.log[/red]")
+        return False
+    shared_env = {"REGISTRY_URL": registry.url}
+    for name in CORE_SERVICES[1:]:
+        platform.start(name, name, layout.env(name) | shared_env)
+    for department in layout.responders:
+        platform.start(
+            f"responder-{department}",
+            "responder",
+            layout.env("responder", department) | shared_env,
+        )
+    ready = platform.wait_ready()
+    for service in platform.services:
+        mark = "[green]ready[/green]" if ready[service.label] else "[red]NOT READY[/red]"
+        console.print(f"{service.label:<18} {service.url}  {mark}")
+    if not all(ready.values()):
+        console.print("[red]some services are not ready: see .jointcredit/<service>.log[/red]")
+    return all(ready.values())
+
+
+def service_urls(platform: Platform) -> dict[str, str]:
+    return {service.label: service.url for service in platform.services}
+
+
+def run(layout: Layout, *, once: bool, console: Console) -> int:
+    """0 when every service came up and every expectation of the scenario held."""
+    from jointcredit.demo.report import print_report
+    from jointcredit.demo.scenario import run_scenario
+
+    prepared = prepare(layout, console)
+    platform = Platform()
+    try:
+        if not start_services(platform, layout, console):
+            return 1
+        urls = service_urls(platform)
+        client = PlatformClient(urls["registry"], prepared.credentials)
+        started = time.monotonic()
+        try:
+            outcome = run_scenario(client, urls, layout, console)
+        except (ApiError, TimeoutError, httpx.HTTPError) as error:
+            console.print(f"[red]the scenario stopped: {error}[/red]")
+            console.print("service logs: .jointcredit/<service>.log")
+            return 1
+        print_report(outcome, console)
+        console.print(f"scenario finished in {time.monotonic() - started:.1f} s")
+        _print_urls(platform, console)
+        if once:
+            return 0 if outcome.passed else 1
+        console.print("the platform is up; press Ctrl-C to stop it")
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        return 0 if outcome.passed else 1
+    finally:
+        platform.stop()
+        console.print("services stopped")
+
+
+def _print_urls(platform: Platform, console: Console) -> None:
+    by_label: dict[str, RunningService] = {s.label: s for s in platform.services}
+    console.print("\n[bold]URLs[/bold]")
+    console.print(f"  跟踪问效 dashboard   {by_label['feedback'].url}/dashboard")
+    for label, service in by_label.items():
+        console.print(f"  {label:<18} {service.url}/docs")
