@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import httpx
 from rich.console import Console
 
+from jointcredit.connection import forget_platform, record_platform
 from jointcredit.demo.client import ApiError, Credential, PlatformClient
 from jointcredit.layout import CORE_SERVICES, Layout
 from jointcredit.platform import Platform, RunningService
@@ -96,6 +97,7 @@ def run(layout: Layout, *, once: bool, console: Console) -> int:
 
     prepared = prepare(layout, console)
     platform = Platform()
+    recorded = False
     try:
         if not start_services(platform, layout, console):
             return 1
@@ -113,10 +115,18 @@ def run(layout: Layout, *, once: bool, console: Console) -> int:
         _print_urls(platform, console)
         if once:
             return 0 if outcome.passed else 1
+        record_platform(urls, prepared.credentials)
+        recorded = True
+        console.print(
+            "operator commands (`jointcredit report summary`, `jointcredit import designations "
+            "FILE`) use this platform and its demo clients while it runs"
+        )
         console.print("the platform is up; press Ctrl-C to stop it")
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
         return 0 if outcome.passed else 1
     finally:
+        if recorded:
+            forget_platform()
         platform.stop()
         console.print("services stopped")
 

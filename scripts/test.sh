@@ -6,7 +6,7 @@ scripts/bootstrap.sh
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy .
-scripts/ensure_browser.sh
+scripts/ensure_test_tools.sh
 .venv/bin/jointcredit infra up
 status=0
 .venv/bin/python -m pytest "$@" || status=$?

@@ -64,13 +64,14 @@ class PlatformClient:
         params: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
         files: Any = None,
+        data: dict[str, Any] | None = None,
         expect: tuple[int, ...] = (200, 201, 202),
     ) -> Any:
         sent = dict(headers or {})
         if as_ is not None:
             sent["Authorization"] = f"Bearer {self.token(as_)}"
         response = self.http.request(
-            method, url, json=json, params=params, headers=sent, files=files
+            method, url, json=json, params=params, headers=sent, files=files, data=data
         )
         if response.status_code not in expect:
             raise ApiError(method, url, response.status_code, _json_or_text(response))
