@@ -143,6 +143,15 @@ def serve(
     )
 
 
+@app.command("openapi")
+def openapi() -> None:
+    """Write every service's OpenAPI document into docs/openapi/ (a test keeps them current)."""
+    from jointcredit.openapi_documents import write_all
+
+    for path in write_all():
+        console.print(f"wrote {path}")
+
+
 @app.command("up")
 def up(
     once: bool = typer.Option(

@@ -14,6 +14,7 @@ from shared.auth.dependencies import default_key_source, install_authenticator
 from shared.auth.jwks import KeySource
 from shared.runtime import Runtime
 from shared.web.middleware import TraceMiddleware
+from shared.web.openapi import install_problem_openapi
 from shared.web.problems import install_problem_handlers, problem_response
 
 StartHook = Callable[[Runtime], Awaitable[None]]
@@ -48,6 +49,7 @@ def create_app(
     install_authenticator(app, key_source or default_key_source(runtime.settings))
     app.add_middleware(TraceMiddleware)
     install_problem_handlers(app)
+    install_problem_openapi(app)
     app.include_router(_operations_router(runtime))
     for router in routers:
         app.include_router(router)

@@ -39,6 +39,7 @@ def test_the_operator_commands_are_all_there() -> None:
         "report summary",
         "report overdue",
         "report typical-cases",
+        "openapi",
     ):
         assert expected in names
 
