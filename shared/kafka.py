@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.protocol.metadata import MetadataRequest
 
 from shared.settings import ServiceSettings
 from shared.topics import ALL_TOPICS
@@ -72,9 +73,12 @@ class TopicCreator:
 
     async def ensure(self, topics: Iterable[str]) -> list[str]:
         """Create the topics that do not exist yet; returns those created."""
-        existing = set(await self._admin.list_topics())
+        wanted = list(dict.fromkeys(topics))
+        if not wanted:
+            return []
+        existing = await self._existing(wanted)
         created: list[str] = []
-        for topic in topics:
+        for topic in wanted:
             if topic in existing:
                 continue
             try:
@@ -85,6 +89,20 @@ class TopicCreator:
             except TopicAlreadyExistsError:
                 pass
         return created
+
+    async def _existing(self, topics: list[str]) -> set[str]:
+        """Which of `topics` the broker holds, asking about those alone.
+
+        A metadata request naming the topics (not a listing of every topic: on a broker with
+        thousands of topics that costs tens of milliseconds of decoding per call, and the
+        relay asks before every batch), with auto-creation off, so that asking never creates
+        a topic with the broker's own partition count.
+        """
+        request = MetadataRequest(topics, allow_auto_topic_creation=False)
+        response = await self._admin._send_request(request)  # aiokafka has no public form
+        return {
+            entry["topic"] for entry in response.to_object()["topics"] if entry["error_code"] == 0
+        }
 
 
 async def ensure_topics(

@@ -24,6 +24,7 @@ from aiokafka.errors import KafkaError
 from prometheus_client import Counter as MetricCounter
 from prometheus_client import Gauge
 
+from shared import failpoints
 from shared.delivery.tables import OUTBOX_CHANNEL
 from shared.kafka import TopicCreator, make_producer
 from shared.settings import ServiceSettings
@@ -137,6 +138,7 @@ class OutboxRelay:
         # its own default partition count on the producer's first lookup) must not decide it.
         await topics.ensure({row["topic"] for row in rows})
         await self._send(producer, rows)
+        failpoints.reach("relay.after_publish")
         await work.execute(_MARK, [row["position"] for row in rows])
         for topic, count in Counter(row["topic"] for row in rows).items():
             PUBLISHED.labels(self.settings.service_name, topic).inc(count)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import Row, select, text, update
@@ -21,6 +22,19 @@ async def lock_designation(session: AsyncSession, designation_id: uuid.UUID) -> 
         text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"),
         {"id": str(designation_id)},
     )
+
+
+_LOCK_MANY = text(
+    "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) "
+    "FROM unnest(CAST(:ids AS text[])) AS id ORDER BY id"
+)
+
+
+async def lock_designations(session: AsyncSession, designation_ids: Iterable[uuid.UUID]) -> None:
+    """`lock_designation` for several at once, in a fixed order (one round trip)."""
+    ids = sorted({str(designation_id) for designation_id in designation_ids})
+    if ids:
+        await session.execute(_LOCK_MANY, {"ids": ids})
 
 
 async def record_version(

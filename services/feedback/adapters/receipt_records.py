@@ -3,37 +3,58 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+import orjson
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.feedback.adapters.tables import receipts
 from services.feedback.domain.periods import month_of
 from services.feedback.domain.receipts import ReceiptFacts
 from shared.events.receipts import ReceiptBase
 
 
-async def insert(
-    session: AsyncSession, event_id: uuid.UUID, receipt: ReceiptBase, facts: ReceiptFacts
-) -> bool:
-    """Store the receipt; False when its receipt id was stored before (a re-sent receipt)."""
-    statement = (
-        pg_insert(receipts)
-        .values(
-            receipt_id=receipt.receipt_id,
-            event_id=event_id,
-            kind=facts.kind.value,
-            department_code=receipt.department_code,
-            designation_id=receipt.designation_id,
-            designation_version=receipt.designation_version,
-            answers=receipt.answers,
-            measure_code=facts.measure_code,
-            recorded_at=receipt.recorded_at,
-            occurred_at=facts.occurred_at,
-            occurred_month=month_of(facts.occurred_at),
-            data=receipt.model_dump(mode="json"),
-        )
-        .on_conflict_do_nothing(index_elements=[receipts.c.receipt_id])
-        .returning(receipts.c.receipt_id)
+@dataclass(frozen=True)
+class NewReceipt:
+    event_id: uuid.UUID
+    receipt: ReceiptBase
+    facts: ReceiptFacts
+
+
+_INSERT_MANY = text(
+    "INSERT INTO receipts (receipt_id, event_id, kind, department_code, designation_id, "
+    "designation_version, answers, measure_code, recorded_at, occurred_at, occurred_month, data) "
+    "SELECT * FROM unnest(CAST(:receipt_ids AS uuid[]), CAST(:event_ids AS uuid[]), "
+    "CAST(:kinds AS text[]), CAST(:departments AS text[]), CAST(:designation_ids AS uuid[]), "
+    "CAST(:versions AS integer[]), CAST(:answers AS uuid[]), CAST(:measure_codes AS text[]), "
+    "CAST(:recorded_at AS timestamptz[]), CAST(:occurred_at AS timestamptz[]), "
+    "CAST(:months AS text[]), CAST(:data AS jsonb[])) "
+    "ON CONFLICT (receipt_id) DO NOTHING RETURNING receipt_id"
+)
+
+
+async def insert_many(session: AsyncSession, receipts: Sequence[NewReceipt]) -> set[uuid.UUID]:
+    """Store the receipts in one statement; the ids stored now (not those stored before)."""
+    if not receipts:
+        return set()
+    result = await session.execute(
+        _INSERT_MANY,
+        {
+            "receipt_ids": [new.receipt.receipt_id for new in receipts],
+            "event_ids": [new.event_id for new in receipts],
+            "kinds": [new.facts.kind.value for new in receipts],
+            "departments": [new.receipt.department_code for new in receipts],
+            "designation_ids": [new.receipt.designation_id for new in receipts],
+            "versions": [new.receipt.designation_version for new in receipts],
+            "answers": [new.receipt.answers for new in receipts],
+            "measure_codes": [new.facts.measure_code for new in receipts],
+            "recorded_at": [new.receipt.recorded_at for new in receipts],
+            "occurred_at": [new.facts.occurred_at for new in receipts],
+            "months": [month_of(new.facts.occurred_at) for new in receipts],
+            "data": [
+                orjson.dumps(new.receipt.model_dump(mode="json")).decode() for new in receipts
+            ],
+        },
     )
-    return (await session.execute(statement)).first() is not None
+    return {row[0] for row in result}

@@ -18,6 +18,11 @@ RECEIPTS = Counter(
 )
 
 
+def _count_receipts(recorded: int, duplicates: int) -> None:
+    RECEIPTS.labels("recorded").inc(recorded)
+    RECEIPTS.labels("duplicate").inc(duplicates)
+
+
 def make_handler(deps: HandlerDependencies) -> Handler:
     async def handle(envelope: Envelope, context: MessageContext) -> None:
         family = envelope.type.removeprefix(EVENT_TYPE_PREFIX).split(".", 1)[0]
@@ -26,8 +31,7 @@ def make_handler(deps: HandlerDependencies) -> Handler:
         elif family == "designation":
             await apply_designation(envelope, context.session, deps)
         elif family == "receipt":
-            outcome = "recorded" if await record_receipt(envelope, context.session) else "duplicate"
-            context.after_commit(RECEIPTS.labels(outcome).inc)
+            record_receipt(envelope, context, _count_receipts)
         else:
             raise PermanentError(f"feedback does not read {envelope.type}")
 

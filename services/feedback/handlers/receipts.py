@@ -1,19 +1,42 @@
-"""Receipts from responders: stored once by receipt id; a `received` one answers its designation."""
+"""Receipts from responders: stored once by receipt id; a `received` one answers its designation.
+
+A batch's receipts are gathered while the consumer handles its messages and written together
+just before the batch's transaction commits: one statement locks their designations, one
+inserts them all (a re-sent receipt id is skipped by the database), one marks the designations
+answered. The outcome is the one of handling them one by one — only with three round trips per
+batch instead of two or three per receipt.
+"""
 
 from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.adapters import designation_records, expectation_records, receipt_records
+from services.feedback.adapters.receipt_records import NewReceipt
 from services.feedback.domain.receipts import KIND_OF_EVENT, ReceiptKind, facts_of
-from shared.delivery.consumer import PermanentError
+from shared.delivery.consumer import MessageContext, PermanentError
 from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope
 from shared.events.receipts import RECEIPT_MODELS
 
+_PENDING = "feedback_pending_receipts"
 
-async def record_receipt(envelope: Envelope, session: AsyncSession) -> bool:
-    """True when the receipt was new, False when its receipt id was already counted."""
+Counted = Callable[[int, int], None]
+"""Called after the commit with (recorded, duplicates)."""
+
+
+@dataclass
+class _Pending:
+    transaction: object
+    receipts: list[NewReceipt] = field(default_factory=list)
+
+
+def parse_receipt(envelope: Envelope) -> NewReceipt:
     event_type = envelope.type.removeprefix(EVENT_TYPE_PREFIX)
     kind = KIND_OF_EVENT.get(event_type)
     if kind is None:
@@ -22,10 +45,43 @@ async def record_receipt(envelope: Envelope, session: AsyncSession) -> bool:
         receipt = RECEIPT_MODELS[event_type].model_validate(envelope.data)
     except ValidationError as error:
         raise PermanentError(f"invalid receipt: {error}") from error
-    await designation_records.lock_designation(session, receipt.designation_id)
-    inserted = await receipt_records.insert(session, envelope.id, receipt, facts_of(kind, receipt))
-    if inserted and kind is ReceiptKind.received:
-        await expectation_records.mark_received(
-            session, receipt.designation_id, receipt.department_code, receipt.recorded_at
-        )
-    return inserted
+    return NewReceipt(envelope.id, receipt, facts_of(kind, receipt))
+
+
+def record_receipt(envelope: Envelope, context: MessageContext, counted: Counted) -> None:
+    """Gather the receipt; the batch's receipts are written before its transaction commits."""
+    new = parse_receipt(envelope)
+    session = context.session
+    transaction = session.sync_session.get_transaction()
+    pending: _Pending | None = session.info.get(_PENDING)
+    if pending is None or pending.transaction is not transaction:
+        pending = _Pending(transaction)
+        session.info[_PENDING] = pending
+
+        async def flush() -> None:
+            recorded, duplicates = await write_receipts(session, pending.receipts)
+            context.after_commit(lambda: counted(recorded, duplicates))
+
+        context.before_commit(flush)
+    pending.receipts.append(new)
+
+
+async def write_receipts(session: AsyncSession, receipts: list[NewReceipt]) -> tuple[int, int]:
+    """Store the receipts; (recorded, duplicates): a receipt id stored before is a duplicate."""
+    if not receipts:
+        return 0, 0
+    await designation_records.lock_designations(
+        session, [new.receipt.designation_id for new in receipts]
+    )
+    inserted = await receipt_records.insert_many(session, receipts)
+    first_answers: dict[tuple[uuid.UUID, str], datetime] = {}
+    answered = set(inserted)
+    for new in receipts:
+        if new.facts.kind is not ReceiptKind.received or new.receipt.receipt_id not in answered:
+            continue
+        answered.discard(new.receipt.receipt_id)
+        key = (new.receipt.designation_id, new.receipt.department_code)
+        at = new.receipt.recorded_at
+        first_answers[key] = min(first_answers.get(key, at), at)
+    await expectation_records.mark_received_many(session, first_answers)
+    return len(inserted), len(receipts) - len(inserted)

@@ -13,13 +13,16 @@ from services.initiator.handlers.idempotency import Answer, IdempotencyKey, fing
 from shared.auth import Principal, Role, require_roles
 
 
-def _initiator(request: Request) -> Initiator:
+async def _initiator(request: Request) -> Initiator:
+    """Async although it awaits nothing: FastAPI runs a plain `def` dependency in a worker
+    thread, a hop that cost every request more than the lookup itself."""
     initiator: Initiator = request.app.state.initiator
     return initiator
 
 
-def _context(request: Request) -> InitiatorContext:
-    return _initiator(request).context
+async def _context(request: Request) -> InitiatorContext:
+    initiator: Initiator = request.app.state.initiator
+    return initiator.context
 
 
 Wired = Annotated[Initiator, Depends(_initiator)]

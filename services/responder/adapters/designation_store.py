@@ -65,8 +65,46 @@ async def load(
     )
 
 
-async def save(session: AsyncSession, held: HeldDesignation) -> None:
-    """Store `held` as the designation's current version, replacing its measure-targets."""
+_STATE_COLUMNS = (
+    "version",
+    "status",
+    "list_type",
+    "memorandum_code",
+    "subject_kind",
+    "subject_id",
+    "subject_name",
+    "period_start",
+    "period_end",
+    "initiating_department",
+    "document_number",
+    "decided_at",
+    "event_id",
+    "event_time",
+    "recorded_at",
+    "not_applicable",
+)
+
+
+def _upsert() -> Any:
+    statement = insert(designations)
+    changed = {key: statement.excluded[key] for key in _STATE_COLUMNS}
+    return statement.on_conflict_do_update(
+        index_elements=[designations.c.id], set_={**changed, "updated_at": func.now()}
+    )
+
+
+_UPSERT = _upsert()
+"""Built once: the designation handler runs it for every event."""
+
+
+async def save(
+    session: AsyncSession, held: HeldDesignation, *, replaces: HeldDesignation | None
+) -> None:
+    """Store `held` as the designation's current version, replacing its measure-targets.
+
+    `replaces` is the version loaded (locked) in this transaction, None when there was none:
+    then there are no measure-targets to delete.
+    """
     values = {
         "id": held.id,
         "version": held.version,
@@ -86,16 +124,11 @@ async def save(session: AsyncSession, held: HeldDesignation) -> None:
         "recorded_at": held.recorded_at,
         "not_applicable": [list(pair) for pair in held.not_applicable],
     }
-    statement = insert(designations).values(values)
-    changed = {key: statement.excluded[key] for key in values if key != "id"}
-    await session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[designations.c.id], set_={**changed, "updated_at": func.now()}
+    await session.execute(_UPSERT, values)
+    if replaces is not None:
+        await session.execute(
+            delete(measure_targets).where(measure_targets.c.designation_id == held.id)
         )
-    )
-    await session.execute(
-        delete(measure_targets).where(measure_targets.c.designation_id == held.id)
-    )
     if held.targets:
         await session.execute(
             insert(measure_targets),

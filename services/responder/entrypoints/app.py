@@ -26,6 +26,7 @@ def create(
         ),
         routers=[checks.router, enforcements.router, designations.router],
         key_source=key_source,
+        quiet_paths=("/v1/checks/",),
     )
     app.state.responder = state
     return app

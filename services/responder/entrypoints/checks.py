@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from services.responder.entrypoints.dependencies import (
     CHECK_SECURITY,
     PROBLEM_RESPONSES,
     AuthorisedCheck,
+    authorised_check,
 )
 from services.responder.entrypoints.schemas import (
     CODE_PATTERN,
@@ -52,6 +53,44 @@ def _usable(state: ResponderState, scenario: str | None, location: str) -> None:
         raise Problem(422, message, errors=[{"location": location, "message": message}])
 
 
+_SUBJECT_DESCRIPTION = "统一社会信用代码 or 居民身份证号码"
+_SCENARIO_DESCRIPTION = "only measures for this business scenario (e.g. `government_procurement`)"
+CHECK_PARAMETERS: list[dict[str, object]] = [
+    {
+        "name": "subject_id",
+        "in": "path",
+        "required": True,
+        "schema": {
+            "type": "string",
+            "maxLength": 64,
+            "description": _SUBJECT_DESCRIPTION,
+            "examples": [EXAMPLE_SUBJECT],
+            "title": "Subject Id",
+        },
+        "description": _SUBJECT_DESCRIPTION,
+    },
+    {
+        "name": "scenario",
+        "in": "query",
+        "required": False,
+        "schema": {
+            "anyOf": [
+                {"type": "string", "maxLength": 64, "pattern": CODE_PATTERN},
+                {"type": "null"},
+            ],
+            "description": _SCENARIO_DESCRIPTION,
+            "title": "Scenario",
+        },
+        "description": _SCENARIO_DESCRIPTION,
+    },
+]
+"""The check's parameters as FastAPI would document them. The route reads them itself: a
+check is the hot path, and FastAPI's per-parameter validation cost a fifth of it. Nothing is
+lost: an id that is too long or malformed is a 422 naming `path.subject_id` (parse_subject_id),
+and a scenario that is not one of the department's (which covers the pattern and the length)
+a 422 naming `query.scenario`."""
+
+
 @router.get(
     "/v1/checks/{subject_id}",
     response_model=CheckAnswer,
@@ -63,20 +102,12 @@ def _usable(state: ResponderState, scenario: str | None, location: str) -> None:
         "records that the subject was checked."
     ),
     responses=PROBLEM_RESPONSES,
-    openapi_extra=CHECK_SECURITY,
+    openapi_extra={**CHECK_SECURITY, "parameters": CHECK_PARAMETERS},
 )
-async def check_one(
-    subject_id: Annotated[
-        str,
-        Path(
-            max_length=64,
-            description="统一社会信用代码 or 居民身份证号码",
-            examples=[EXAMPLE_SUBJECT],
-        ),
-    ],
-    state: AuthorisedCheck,
-    scenario: Scenario = None,
-) -> Response:
+async def check_one(request: Request) -> Response:
+    state = await authorised_check(request)
+    subject_id: str = request.path_params["subject_id"]
+    scenario = request.query_params.get("scenario")
     _usable(state, scenario, "query.scenario")
     try:
         answer = check_subject(state, subject_id, scenario, CheckClock())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from services.responder.domain import clock
@@ -25,6 +26,12 @@ class CheckClock:
         self.today = day.toordinal()
 
 
+@cache
+def _counted(department: str, result: str) -> Any:
+    """The metric's child for one label pair, looked up once (checks are the hot path)."""
+    return CHECKS.labels(department, result)
+
+
 def check_subject(
     state: ResponderState, subject_id: str, scenario: str | None, when: CheckClock
 ) -> dict[str, Any]:
@@ -33,10 +40,10 @@ def check_subject(
     try:
         normalised, kind = parse_subject_id(subject_id)
     except IdentifierError:
-        CHECKS.labels(department, "invalid").inc()
+        _counted(department, "invalid").inc()
         raise
     measures = state.index.in_force(normalised, when.today, scenario)
-    CHECKS.labels(department, "in_force" if measures else "none").inc()
+    _counted(department, "in_force" if measures else "none").inc()
     return {
         "subject_id": normalised,
         "subject_kind": kind,

@@ -91,7 +91,7 @@ async def handle_designation_event(
         event_time=envelope.time,
         recorded_at=clock.now(),
     )
-    await designation_store.save(session, held)
+    await designation_store.save(session, held, replaces=previous)
     receipts = receipts_for(department, held) + lifted_beyond(department, previous, held)
     await receipt_outbox.send(session, settings, receipts)
     _reindex_after_commit(context, state, previous, held)
