@@ -19,6 +19,7 @@ from datetime import datetime
 from sqlalchemy import MetaData
 
 from bench.common import Report, infra_settings, median, summary_ms, wait_until
+from bench.platform import delete_topics
 from shared.delivery.outbox import OutgoingEvent, add_events
 from shared.delivery.relay import OutboxRelay
 from shared.delivery.tables import add_delivery_tables
@@ -217,6 +218,7 @@ async def main(settings: ServiceSettings, events: int, repeats: int, lag_seconds
     report.ratios = {"relay / raw producer": relay_capacity / raw_rate}
     report.targets = {"relay / raw producer": "target >= 0.25; lag p99 < 1000 ms at half capacity"}
     report.emit()
+    await delete_topics(settings.kafka_bootstrap_servers, settings.topic_prefix)
 
 
 if __name__ == "__main__":
