@@ -1,7 +1,9 @@
 """Named fault-injection points for the reliability tests (off unless configured).
 
 `JOINTCREDIT_FAILPOINTS="consumer.after_db_commit=kill"` makes the process SIGKILL itself when
-it reaches that point, so a test can stop it exactly between two steps.
+it reaches that point, so a test can stop it exactly between two steps. The points:
+`consumer.after_db_commit` (a batch is applied, its offsets not yet committed) and
+`relay.after_publish` (a batch is on the broker, its outbox rows not yet marked sent).
 """
 
 from __future__ import annotations

@@ -55,6 +55,14 @@ class ServiceSettings(BaseSettings):
         "default: REGISTRY_URL/.well-known/jwks.json",
     )
     auth_jwks_cache_s: float = Field(300.0, description="how long the key set is cached")
+    http_max_body_bytes: int = Field(
+        2**20, ge=1024, description="largest request body accepted (413 above); uploads aside"
+    )
+    http_max_upload_bytes: int = Field(
+        2 * 1024**3,
+        ge=1024,
+        description="largest multipart upload accepted; upload routes check smaller limits",
+    )
 
     @classmethod
     def load(cls, **overrides: Any) -> Self:

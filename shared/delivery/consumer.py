@@ -3,6 +3,12 @@
 Each partition's batch is first applied in one transaction; if that fails, every message is
 retried alone with backoff, and one that still fails goes to the dead-letter topic with its
 error, so the partition moves on and nothing is skipped silently.
+
+A database that cannot be reached (PostgreSQL restarting) is not the message's fault: it never
+counts as an attempt and never dead-letters. The partitions of that poll are rewound to their
+first record and read again a second later (the inbox skips what was applied). A subscribed
+topic whose partition count changes (recreated after the broker lost its log) makes the
+consumer join its group again, so that no partition is left unread.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from shared import failpoints
+from shared.connectivity import unreachable
 from shared.delivery import inbox
 from shared.delivery.dead_letters import dead_letter
 from shared.delivery.metrics import LAG, MESSAGES
@@ -34,6 +41,10 @@ class PermanentError(Exception):
     """An error that retrying cannot fix (an unknown event version, invalid data)."""
 
 
+class Unreachable(Exception):
+    """The consumer's database cannot be reached; the message itself may be fine."""
+
+
 @dataclass
 class MessageContext:
     """What a handler gets besides the event: the transaction and commit hooks."""
@@ -41,10 +52,17 @@ class MessageContext:
     session: AsyncSession
     record: ConsumerRecord[bytes, bytes]
     _after_commit: list[Callable[[], None]] = field(default_factory=list)
+    _before_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the transaction has committed (e.g. to update a memory index)."""
         self._after_commit.append(callback)
+
+    def before_commit(self, work: Callable[[], Awaitable[None]]) -> None:
+        """Await `work` in the transaction once every message of the batch was handled (e.g.
+        to write what the batch's handlers gathered in one statement); it may still call
+        `after_commit`. If it fails, the batch rolls back like a failing handler."""
+        self._before_commit.append(work)
 
 
 Handler = Callable[[Envelope, MessageContext], Awaitable[None]]
@@ -89,14 +107,28 @@ class ConsumerLoop:
     async def _consume(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event
     ) -> None:
+        partitions: dict[str, int] = {}
         while not stop.is_set():
             batches = await consumer.getmany(
                 timeout_ms=200, max_records=self.settings.consumer_batch_size
             )
             if consumer.assignment():
                 self.assigned.set()
-            for partition, records in batches.items():
-                await self._process(partition, records, producer)
+                if self._partitions_changed(consumer, partitions):
+                    return  # `run` starts a new consumer, which joins with the new partitions
+            polled = list(batches.items())
+            for position, (partition, records) in enumerate(polled):
+                try:
+                    await self._process(partition, records, producer)
+                except Unreachable as error:
+                    for pending, pending_records in polled[position:]:
+                        consumer.seek(pending, pending_records[0].offset)
+                    log.warning(
+                        "database unreachable; the records will be read again",
+                        extra={"consumer": self.name, "error": repr(error.__cause__)},
+                    )
+                    await sleep_unless_stopped(stop, 1.0)
+                    break
                 try:
                     await consumer.commit({partition: records[-1].offset + 1})
                 except CommitFailedError as error:
@@ -105,6 +137,25 @@ class ConsumerLoop:
                         extra={"consumer": self.name, "error": repr(error)},
                     )
             await self._measure_lag(consumer)
+
+    def _partitions_changed(self, consumer: AIOKafkaConsumer, known: dict[str, int]) -> bool:
+        """Whether a subscribed topic's partition count changed since the first assignment.
+
+        A topic recreated after the broker lost its log may come back with another count (a
+        broker that auto-creates topics uses its own default), and the group does not always
+        rebalance onto the new partitions: their records would never be read.
+        """
+        counts = {topic: len(consumer.partitions_for_topic(topic) or ()) for topic in self.topics}
+        if not known:
+            known.update(counts)
+            return False
+        if counts == known or not all(counts.values()):
+            return False
+        log.warning(
+            "partitions of a subscribed topic changed; joining the group again",
+            extra={"consumer": self.name, "before": dict(known), "now": counts},
+        )
+        return True
 
     async def _process(
         self,
@@ -144,7 +195,7 @@ class ConsumerLoop:
         return True
 
     async def _apply(self, messages: list[_Message]) -> None:
-        callbacks: list[Callable[[], None]] = []
+        contexts: list[MessageContext] = []
         duplicates = 0
         async with self.sessions() as session:
             new_ids = await inbox.claim(
@@ -161,7 +212,11 @@ class ConsumerLoop:
                     await self.handler(message.envelope, context)
                 finally:
                     reset_traceparent(token)
-                callbacks.extend(context._after_commit)
+                contexts.append(context)
+            for context in contexts:
+                for work in context._before_commit:
+                    await work()
+            callbacks = [callback for context in contexts for callback in context._after_commit]
             await session.commit()
         failpoints.reach("consumer.after_db_commit")
         for callback in callbacks:
@@ -180,6 +235,8 @@ class ConsumerLoop:
                 await self._give_up(producer, message, error, attempt)
                 return
             except Exception as error:
+                if unreachable(error):
+                    raise Unreachable(str(error)) from error
                 MESSAGES.labels(self.name, "failed").inc()
                 if attempt == attempts:
                     await self._give_up(producer, message, error, attempt)

@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from shared.auth.dependencies import default_key_source, install_authenticator
 from shared.auth.jwks import KeySource
 from shared.runtime import Runtime
-from shared.web.middleware import TraceMiddleware
+from shared.web.middleware import BodySizeLimit, TraceMiddleware
 from shared.web.openapi import install_problem_openapi
 from shared.web.problems import install_problem_handlers, problem_response
 
@@ -28,7 +28,10 @@ def create_app(
     routers: Sequence[APIRouter] = (),
     on_start: Sequence[StartHook] = (),
     key_source: KeySource | None = None,
+    quiet_paths: Sequence[str] = (),
 ) -> FastAPI:
+    """`quiet_paths`: path prefixes whose successful requests are not logged one by one."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         for hook in on_start:
@@ -47,7 +50,12 @@ def create_app(
     )
     app.state.runtime = runtime
     install_authenticator(app, key_source or default_key_source(runtime.settings))
-    app.add_middleware(TraceMiddleware)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=runtime.settings.http_max_body_bytes,
+        max_upload_bytes=runtime.settings.http_max_upload_bytes,
+    )
+    app.add_middleware(TraceMiddleware, quiet_prefixes=quiet_paths)
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(_operations_router(runtime))

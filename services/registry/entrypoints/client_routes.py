@@ -92,7 +92,14 @@ async def issue_client(
 async def list_clients(
     registry: RegistryDep,
     admin: DepartmentAdmin,
-    department: Annotated[str | None, Query(max_length=64)] = None,
+    department: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            pattern=r"^[a-z][a-z0-9_]*$",
+            description="only the clients of this department (its code)",
+        ),
+    ] = None,
     include_deleted: bool = False,
     limit: Limit = 50,
     offset: Offset = 0,
