@@ -1,4 +1,4 @@
-.PHONY: run test lint unit integration e2e infra-up infra-down
+.PHONY: run test lint unit integration e2e fault bench infra-up infra-down
 
 run:            ## run the platform
 	scripts/run.sh
@@ -17,6 +17,12 @@ integration: infra-up
 
 e2e: infra-up
 	.venv/bin/python -m pytest -m e2e
+
+fault: infra-up
+	.venv/bin/python -m pytest -m fault
+
+bench: infra-up
+	.venv/bin/python -m bench
 
 infra-up:
 	.venv/bin/jointcredit infra up
