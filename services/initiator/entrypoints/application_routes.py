@@ -20,11 +20,10 @@ from services.initiator.entrypoints.dependencies import (
     Limit,
     Offset,
     Reader,
-    idempotency_key,
+    answer_once,
     next_offset,
     problems,
     require_reader_of,
-    respond,
     sees_everything,
 )
 from services.initiator.entrypoints.schemas import (
@@ -39,7 +38,6 @@ from services.initiator.entrypoints.schemas import (
 )
 from services.initiator.handlers import applications
 from services.initiator.handlers.applications import Application
-from services.initiator.handlers.idempotency import run_once
 from services.initiator.handlers.recording import Actor, now
 from services.initiator.handlers.views import ObjectionOut, RepairOut, application_view
 from shared.web.problems import Problem
@@ -63,14 +61,11 @@ async def file_objection(
     idempotency: IdempotencyHeader = None,
 ) -> JSONResponse:
     application = Application(designation_id, body.grounds, tuple(body.evidence), body.contact)
-    key = idempotency_key(
-        principal.department_code, request, idempotency, body.model_dump(mode="json")
-    )
 
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await applications.file_objection(context, session, application, Actor.of(principal))
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(context, principal.department_code, request, idempotency, body, work)
 
 
 @router.post(
@@ -87,16 +82,12 @@ async def decide_objection(
     context: Context,
     idempotency: IdempotencyHeader = None,
 ) -> JSONResponse:
-    key = idempotency_key(
-        principal.department_code, request, idempotency, body.model_dump(mode="json")
-    )
-
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await applications.decide_objection(
             context, session, principal, objection_id, body.outcome, body.resolution, body.note
         )
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(context, principal.department_code, request, idempotency, body, work)
 
 
 @router.post(
@@ -115,14 +106,11 @@ async def file_repair(
     idempotency: IdempotencyHeader = None,
 ) -> JSONResponse:
     application = Application(designation_id, body.statement, tuple(body.evidence), body.contact)
-    key = idempotency_key(
-        principal.department_code, request, idempotency, body.model_dump(mode="json")
-    )
 
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await applications.file_repair(context, session, application, Actor.of(principal))
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(context, principal.department_code, request, idempotency, body, work)
 
 
 @router.post(
@@ -139,16 +127,12 @@ async def decide_repair(
     context: Context,
     idempotency: IdempotencyHeader = None,
 ) -> JSONResponse:
-    key = idempotency_key(
-        principal.department_code, request, idempotency, body.model_dump(mode="json")
-    )
-
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await applications.decide_repair(
             context, session, principal, repair_id, body.approved, body.reason
         )
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(context, principal.department_code, request, idempotency, body, work)
 
 
 async def _one(

@@ -6,10 +6,17 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from services.initiator.bootstrap import Initiator
 from services.initiator.handlers.context import InitiatorContext
-from services.initiator.handlers.idempotency import Answer, IdempotencyKey, fingerprint
+from services.initiator.handlers.idempotency import (
+    Answer,
+    IdempotencyKey,
+    Work,
+    fingerprint,
+    run_once,
+)
 from shared.auth import Principal, Role, require_roles
 
 
@@ -75,6 +82,20 @@ def idempotency_key(
 def respond(answer: Answer) -> JSONResponse:
     headers = {"Idempotent-Replayed": "true"} if answer.replayed else None
     return JSONResponse(answer.body, status_code=answer.status, headers=headers)
+
+
+async def answer_once(
+    context: InitiatorContext,
+    scope: str,
+    request: Request,
+    idempotency: str | None,
+    body: BaseModel,
+    work: Work,
+) -> JSONResponse:
+    """Do a command's `work` in one transaction; with an Idempotency-Key, at most once per
+    `scope` and key (the same key and body replay the first answer)."""
+    key = idempotency_key(scope, request, idempotency, body.model_dump(mode="json"))
+    return respond(await run_once(context.unit_of_work(), key, work))
 
 
 def next_offset(count: int, limit: int, offset: int) -> int | None:

@@ -18,11 +18,10 @@ from services.initiator.entrypoints.dependencies import (
     Limit,
     Offset,
     Reader,
-    idempotency_key,
+    answer_once,
     next_offset,
     problems,
     require_reader_of,
-    respond,
     sees_everything,
 )
 from services.initiator.entrypoints.schemas import (
@@ -32,7 +31,6 @@ from services.initiator.entrypoints.schemas import (
     RevocationIn,
 )
 from services.initiator.handlers import designations
-from services.initiator.handlers.idempotency import run_once
 from services.initiator.handlers.views import (
     DesignationOut,
     HistoryEntryOut,
@@ -63,14 +61,11 @@ async def initiate(
     idempotency: IdempotencyHeader = None,
 ) -> JSONResponse:
     draft = body.draft(principal.department_code)
-    key = idempotency_key(
-        principal.department_code, request, idempotency, body.model_dump(mode="json")
-    )
 
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await designations.initiate(context, session, principal, draft)
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(context, principal.department_code, request, idempotency, body, work)
 
 
 @router.get(
@@ -166,14 +161,10 @@ async def revoke(
     context: Context,
     idempotency: IdempotencyHeader = None,
 ) -> JSONResponse:
-    key = idempotency_key(
-        principal.department_code, request, idempotency, body.model_dump(mode="json")
-    )
-
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await designations.revoke(context, session, principal, designation_id, body.reason)
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(context, principal.department_code, request, idempotency, body, work)
 
 
 @router.post(
@@ -190,13 +181,9 @@ async def extend(
     context: Context,
     idempotency: IdempotencyHeader = None,
 ) -> JSONResponse:
-    key = idempotency_key(
-        principal.department_code, request, idempotency, body.model_dump(mode="json")
-    )
-
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await designations.extend(
             context, session, principal, designation_id, body.period_end, body.reason
         )
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(context, principal.department_code, request, idempotency, body, work)

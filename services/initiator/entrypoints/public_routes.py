@@ -15,10 +15,9 @@ from services.initiator.entrypoints.dependencies import (
     IdempotencyHeader,
     Limit,
     Offset,
-    idempotency_key,
+    answer_once,
     next_offset,
     problems,
-    respond,
 )
 from services.initiator.entrypoints.schemas import (
     Page,
@@ -27,7 +26,6 @@ from services.initiator.entrypoints.schemas import (
 )
 from services.initiator.handlers import applications
 from services.initiator.handlers.applications import Application
-from services.initiator.handlers.idempotency import run_once
 from services.initiator.handlers.recording import Actor, now
 from services.initiator.handlers.views import (
     ObjectionOut,
@@ -128,16 +126,15 @@ async def subject_objection(
     application = Application(
         body.designation_id, body.grounds, tuple(body.evidence), body.contact, body.subject_id
     )
-    key = idempotency_key(
-        f"subject:{body.subject_id}", request, idempotency, body.model_dump(mode="json")
-    )
 
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await applications.file_objection(
             context, session, application, SUBJECT, public=True
         )
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(
+        context, f"subject:{body.subject_id}", request, idempotency, body, work
+    )
 
 
 @router.post(
@@ -156,11 +153,10 @@ async def subject_repair(
     application = Application(
         body.designation_id, body.statement, tuple(body.evidence), body.contact, body.subject_id
     )
-    key = idempotency_key(
-        f"subject:{body.subject_id}", request, idempotency, body.model_dump(mode="json")
-    )
 
     async def work(session: Any) -> tuple[int, dict[str, Any]]:
         return await applications.file_repair(context, session, application, SUBJECT, public=True)
 
-    return respond(await run_once(context.unit_of_work(), key, work))
+    return await answer_once(
+        context, f"subject:{body.subject_id}", request, idempotency, body, work
+    )
