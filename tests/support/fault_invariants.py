@@ -55,7 +55,6 @@ class Designation:
 @dataclass(frozen=True)
 class Sent:
     kind: str
-    sent_at: datetime | None
 
 
 @dataclass
@@ -64,7 +63,6 @@ class Snapshot:
     owed: dict[str, set[uuid.UUID]]
     problems: list[str]
     receipts_sent: int = 0
-    receipts_lost: int = 0
 
 
 async def initiator_designations(fp: FaultPlatform) -> dict[uuid.UUID, Designation]:
@@ -147,13 +145,10 @@ async def _check_responder(
         problems.append(f"{department}: holds {designation_id}, which it does not owe")
     rows = await fp.fetch(
         database,
-        "SELECT event_id, value, sent_at FROM outbox WHERE topic = $1",
+        "SELECT event_id, value FROM outbox WHERE topic = $1",
         fp.topic(Topic.RECEIPTS),
     )
-    return {
-        row["event_id"]: Sent(RECEIPT_KIND[_json(row["value"])["type"]], row["sent_at"])
-        for row in rows
-    }
+    return {row["event_id"]: Sent(RECEIPT_KIND[_json(row["value"])["type"]]) for row in rows}
 
 
 async def _check_feedback(fp: FaultPlatform, found: Snapshot, sent: dict[uuid.UUID, Sent]) -> None:
@@ -189,20 +184,12 @@ async def _check_feedback(fp: FaultPlatform, found: Snapshot, sent: dict[uuid.UU
     }
     missing = sent.keys() - stored.keys()
     unknown = stored.keys() - sent.keys()
-    lost_with_log = {
-        receipt
-        for receipt in missing
-        if fp.receipts_lost_before is not None
-        and (sent_at := sent[receipt].sent_at) is not None
-        and sent_at < fp.receipts_lost_before
-    }
-    if unknown or missing - lost_with_log:
+    if unknown or missing:
         problems.append(
             f"feedback: {len(stored)} receipts stored, {len(sent)} sent by the responders "
-            f"({len(missing - lost_with_log)} not stored, {len(unknown)} never sent)"
+            f"({len(missing)} not stored, {len(unknown)} never sent)"
         )
         return
-    found.receipts_lost = len(lost_with_log)
     if problems:
         return
     async with httpx.AsyncClient(timeout=30) as http:

@@ -142,9 +142,6 @@ class FaultPlatform:
         self.catalogue: Catalogue | None = None
         self.client: PlatformClient | None = None
         self.broker_log_lost_at: datetime | None = None
-        self.receipts_lost_before: datetime | None = None
-        """Set when the broker lost events no consumer had read: receipts sent before it may
-        be missing at feedback (only those; see RELIABILITY.md)."""
         self.tokens: dict[str, str] = {}
 
     # -- life cycle -------------------------------------------------------------------------
@@ -379,6 +376,31 @@ class FaultPlatform:
         await asyncio.sleep(down_for_s)
         await asyncio.to_thread(self.broker.start)
         self.figures.restarts.append("broker (empty)")
+
+    async def requeue_outbox(self, database: str, topic: str) -> int:
+        """The operator command `jointcredit outbox requeue`, as a process: everything `database`
+        sent on `topic` since the platform started is published again."""
+        command = [
+            str(REPO / ".venv/bin/jointcredit"),
+            "outbox",
+            "requeue",
+            "--since-hours",
+            "24",
+            "--topic",
+            topic,
+            "--database-name",
+            database,
+        ]
+        done = await asyncio.to_thread(
+            subprocess.run,
+            command,
+            env=os.environ | self.infra_env() | {"COLUMNS": "200"},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        return int(done.stdout.split()[0])
 
     # -- reading the databases --------------------------------------------------------------
 

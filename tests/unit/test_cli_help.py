@@ -38,6 +38,8 @@ def test_the_operator_commands_are_all_there() -> None:
         "import designations",
         "report summary",
         "report overdue",
+        "outbox status",
+        "outbox requeue",
         "report typical-cases",
         "openapi",
     ):
