@@ -3,12 +3,15 @@ re-publish request, and are counted once; the periodic worker asks by itself."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
 
 import pytest
 
+from services.feedback.adapters.overdue_queries import lead_reconciliation_round
+from services.feedback.entrypoints.reconciliation_worker import reconciliation_round
 from services.feedback.handlers.dispatch import RECEIPTS
 from shared.auth.principal import Role
 from shared.events.designations import DesignationEventType
@@ -148,3 +151,40 @@ async def test_the_periodic_worker_asks_for_overdue_designations(
         )
         assert requested is not None
         assert requested <= datetime.now(UTC)
+
+
+async def test_one_instance_runs_each_periodic_round(
+    database_url: str, bootstrap: str, authority: TestAuthority
+) -> None:
+    """Two feedback instances on one database: a round another instance holds is skipped, and
+    rounds running at once ask for an overdue designation once."""
+    state = designation_state(memorandum_code="government_procurement", serial=6170)
+    initiated = at(
+        new_event(DesignationEventType.initiated.value, "initiator", state, subject=state["id"]),
+        REACHED,
+    )
+    async with running_feedback(
+        database_url, bootstrap, authority, reconciliation_interval_s=3600
+    ) as service:
+        await publish_all(service.settings, Topic.CATALOGUE, catalogue_events())
+        await service.wait_catalogue(1)
+        await publish_all(service.settings, Topic.DESIGNATIONS, [initiated])
+        await service.wait_consumed(2)
+        runtime = service.feedback.runtime
+
+        async with runtime.sessions() as other_instance, other_instance.begin():
+            assert await lead_reconciliation_round(other_instance)
+            assert await reconciliation_round(runtime, service.settings, datetime.now(UTC)) is None
+        assert await service.scalar("SELECT count(*) FROM republish_requests") == 0
+
+        rounds = await asyncio.gather(
+            *(reconciliation_round(runtime, service.settings, datetime.now(UTC)) for _ in range(3))
+        )
+        asked = [r.designation_ids for r in rounds if r is not None and r.designation_ids]
+        assert asked == [[uuid.UUID(state["id"])]]
+        assert (
+            await service.scalar(
+                "SELECT count(*) FROM republish_requests WHERE designation_count > 0"
+            )
+            == 1
+        )

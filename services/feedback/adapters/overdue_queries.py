@@ -133,3 +133,16 @@ async def record_request(
             "requested_by": requested_by,
         },
     )
+
+
+_RECONCILIATION_ROUND_LOCK = 0x6662_7263  # advisory lock: one periodic reconciliation at a time
+
+
+async def lead_reconciliation_round(session: AsyncSession) -> bool:
+    """Whether this instance runs the periodic round (held until the transaction ends); when
+    several feedback instances run, the others skip it instead of asking twice."""
+    return bool(
+        await session.scalar(
+            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": _RECONCILIATION_ROUND_LOCK}
+        )
+    )
