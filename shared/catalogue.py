@@ -102,6 +102,20 @@ class MeasureOutcome:
         return f"measure {self.measure.code} reaches only: {kinds}"
 
 
+Reach = tuple[str, tuple[SubjectType, ...]]
+"""A measure code and the subject types it reaches."""
+
+
+@dataclass(frozen=True)
+class CatalogueRevision:
+    """What a new catalogue version changes for one department's designations."""
+
+    changed: frozenset[str]
+    """memoranda whose designations this department must match again"""
+    newly_owed: frozenset[str]
+    """the subset this department did not answer before (it holds none of their designations)"""
+
+
 class Catalogue:
     """An in-memory catalogue at one version, indexed for matching."""
 
@@ -169,6 +183,27 @@ class Catalogue:
                 )
             outcomes.append(MeasureOutcome(measure, tuple(targets)))
         return outcomes
+
+    def revision_for(self, department_code: str, earlier: Catalogue) -> CatalogueRevision:
+        """Which memoranda's designations reach `department_code` differently here than in
+        `earlier`: another set of its measures, or measures reaching other subject types."""
+        changed = set()
+        newly_owed = set()
+        for code in self.memoranda.keys() | earlier.memoranda.keys():
+            now = self._reach(department_code, code)
+            before = earlier._reach(department_code, code)
+            if now != before:
+                changed.add(code)
+                if now and not before:
+                    newly_owed.add(code)
+        return CatalogueRevision(frozenset(changed), frozenset(newly_owed))
+
+    def _reach(self, department_code: str, memorandum_code: str) -> frozenset[Reach]:
+        return frozenset(
+            (measure.code, measure.subject_types)
+            for measure in self.candidate_measures(memorandum_code)
+            if department_code in measure.implementing_departments
+        )
 
     @classmethod
     def from_document(cls, document: dict[str, Any], version: int = 1) -> Catalogue:

@@ -1,4 +1,4 @@
-"""Re-publish requests feedback (or an operator) sends to the initiator (对账)."""
+"""Re-publish requests feedback, a responder (or an operator) sends to the initiator (对账)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ class RepublishRequested(BaseModel):
     request_id: uuid.UUID
     designation_ids: tuple[uuid.UUID, ...] | None = None
     department_code: str | None = None
-    reason: Literal["overdue_receipt", "broker_data_loss", "operator"]
+    memorandum_codes: tuple[str, ...] | None = None
+    """with `department_code`: only these memoranda's designations"""
+    reason: Literal["overdue_receipt", "broker_data_loss", "operator", "catalogue_revised"]
     requested_at: datetime | None = None
 
     @model_validator(mode="after")

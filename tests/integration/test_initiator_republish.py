@@ -250,3 +250,49 @@ async def test_the_catalogue_is_read_from_the_registry_when_none_is_held(
             [error] = response.json()["errors"]
             assert error["location"] == "body.memorandum_code"
             assert "catalogue version 3" in error["message"]
+
+
+async def test_a_responder_asks_for_the_memoranda_a_catalogue_revision_changed(
+    database_url: str, bootstrap: str, authority: TestAuthority
+) -> None:
+    """`department_code` with `memorandum_codes` (reason `catalogue_revised`): only those
+    memoranda's designations, and only memoranda the department should hold."""
+    async with InitiatorHarness(database_url, bootstrap, authority, consume=True) as initiator:
+        judgment = await initiator.designate()
+        finance = await initiator.designate(
+            "pboc", memorandum_code="finance_related", list_type="black"
+        )
+        catalogue = Catalogue.from_document(seed_document())
+        both = catalogue.departments_owing(judgment["memorandum_code"]) & (
+            catalogue.departments_owing("finance_related")
+        )
+        department = sorted(both)[0]
+        request_id = str(uuid.uuid4())
+        request = new_event(
+            REPUBLISH_REQUESTED,
+            f"responder-{department}",
+            {
+                "request_id": request_id,
+                "department_code": department,
+                "memorandum_codes": ["finance_related", "no_such_memorandum"],
+                "reason": "catalogue_revised",
+            },
+        )
+        await publish(initiator.settings, Topic.REPUBLISH_REQUESTS, [request])
+
+        async def done() -> bool:
+            state = await initiator.scalar(
+                "SELECT state FROM republish_requests WHERE id = :id", id=request_id
+            )
+            return bool(state == "done")
+
+        await wait_for(done, timeout_s=30)
+        events = await initiator.designation_events(
+            lambda events: len(_republished(events, request_id)) >= 1
+        )
+        assert [e.subject for e in _republished(events, request_id)] == [finance["id"]]
+        assert judgment["id"] != finance["id"]
+        memoranda = await initiator.scalar(
+            "SELECT memoranda FROM republish_requests WHERE id = :id", id=request_id
+        )
+        assert memoranda == ["finance_related"]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.catalogue import Catalogue, CatalogueGap
+from shared.catalogue import Catalogue, CatalogueGap, CatalogueRevision, Measure
 from shared.events.catalogue import CatalogueChange, CatalogueVersionPublished
 from shared.events.designations import DesignationSubject, ResponsiblePerson
 
@@ -91,3 +91,63 @@ def test_versions_apply_in_order_and_gaps_are_refused(catalogue: Catalogue) -> N
     assert "oversight" not in after.departments
     with pytest.raises(CatalogueGap):
         after.applied(event.model_copy(update={"version": 4}))
+
+
+def _revised(catalogue: Catalogue, *measures: Measure, removed: str = "") -> Catalogue:
+    kept = {code: m for code, m in catalogue.measures.items() if code != removed}
+    kept.update({m.code: m for m in measures})
+    return Catalogue(
+        catalogue.version + 1,
+        catalogue.departments.values(),
+        catalogue.memoranda.values(),
+        kept.values(),
+    )
+
+
+def _not_owing(catalogue: Catalogue, memorandum: str) -> str:
+    return sorted(set(catalogue.departments) - catalogue.departments_owing(memorandum))[0]
+
+
+def test_a_revision_names_the_memoranda_a_department_must_match_again(
+    catalogue: Catalogue,
+) -> None:
+    assert catalogue.revision_for("court", catalogue) == CatalogueRevision(frozenset(), frozenset())
+    template = next(
+        m
+        for m in catalogue.measures.values()
+        if m.memorandum == "dishonest_judgment_debtors" and len(m.subject_types) > 1
+    )
+    newcomer = _not_owing(catalogue, "dishonest_judgment_debtors")
+    added = template.model_copy(
+        update={"code": "revision_test_measure", "implementing_departments": (newcomer,)}
+    )
+    revision = _revised(catalogue, added).revision_for(newcomer, catalogue)
+    assert revision.changed == revision.newly_owed == {"dishonest_judgment_debtors"}
+
+    owner = template.implementing_departments[0]
+    reworded = template.model_copy(update={"content": template.content + "(修订)"})
+    assert not _revised(catalogue, reworded).revision_for(owner, catalogue).changed
+
+    narrowed = template.model_copy(update={"subject_types": template.subject_types[:1]})
+    revision = _revised(catalogue, narrowed).revision_for(owner, catalogue)
+    assert "dishonest_judgment_debtors" in revision.changed
+    assert "dishonest_judgment_debtors" not in revision.newly_owed
+
+    dropped = _revised(catalogue, removed=template.code).revision_for(owner, catalogue)
+    assert "dishonest_judgment_debtors" in dropped.changed
+
+
+def test_a_general_memorandum_revision_reaches_every_memorandum_of_its_list_type(
+    catalogue: Catalogue,
+) -> None:
+    general = next(
+        m for m in catalogue.measures.values() if m.memorandum == "serious_dishonesty_general"
+    )
+    newcomer = _not_owing(catalogue, "serious_dishonesty_general")
+    added = general.model_copy(
+        update={"code": "revision_general_measure", "implementing_departments": (newcomer,)}
+    )
+    revision = _revised(catalogue, added).revision_for(newcomer, catalogue)
+    black = {code for code, m in catalogue.memoranda.items() if m.list_type == "black"}
+    assert revision.changed == black
+    assert "tax_credit_a" not in revision.changed

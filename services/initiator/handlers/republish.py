@@ -1,7 +1,8 @@
 """Re-publication (对账): the current state of designations, again, as `designation.republished.v1`.
 
 A request names designations, a department (every designation it should hold: the memoranda
-whose measures it implements, `Catalogue.departments_owing`) or all. It is stored first, then
+whose measures it implements, `Catalogue.departments_owing`; some of them only, when the request
+names memoranda) or all. It is stored first, then
 worked through in batches of `REPUBLISH_BATCH_SIZE`, each batch one transaction that moves the
 request's cursor, so a large request survives restarts and two instances share the work.
 """
@@ -72,13 +73,18 @@ async def enqueue(
     reason: str,
     designation_ids: Sequence[uuid.UUID] = (),
     department_code: str | None = None,
+    memorandum_codes: Sequence[str] | None = None,
     requested_at: datetime | None = None,
 ) -> Row[Any]:
-    """Store a request (once per id) and return it; the worker publishes it after the commit."""
+    """Store a request (once per id) and return it; the worker publishes it after the commit.
+    A department's request covers the memoranda it should hold (of `memorandum_codes` only,
+    when given)."""
     memoranda = None
     if scope == "department":
         catalogue = await current_catalogue(context, session)
         memoranda = owed_memoranda(catalogue, department_code or "")
+        if memorandum_codes is not None:
+            memoranda = [code for code in memoranda if code in set(memorandum_codes)]
     await session.execute(
         insert(republish_requests)
         .values(
@@ -117,6 +123,7 @@ async def on_republish_requested(
         reason=request.reason,
         designation_ids=request.designation_ids or (),
         department_code=None if request.designation_ids else request.department_code,
+        memorandum_codes=request.memorandum_codes,
         requested_at=request.requested_at,
     )
     message.after_commit(context.republish_wake.set)
