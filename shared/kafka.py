@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+import random
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
+from aiokafka.partitioner import murmur2
 from aiokafka.protocol.metadata import MetadataRequest
 
 from shared.settings import ServiceSettings
@@ -21,10 +24,27 @@ from shared.topics import ALL_TOPICS
 log = logging.getLogger(__name__)
 
 
+_hash_of_key = lru_cache(maxsize=16_384)(murmur2)
+
+
+class KeyHashCachingPartitioner:
+    """aiokafka's `DefaultPartitioner` (the Java client's murmur2 mapping), remembering the
+    hash of the keys it saw: murmur2 is pure Python, and a relay sends runs of events with one
+    key (a designation's ten or more receipts)."""
+
+    def __call__(
+        self, key: bytes | None, all_partitions: Sequence[int], available: Sequence[int]
+    ) -> int:
+        if key is None:
+            return random.choice(available or all_partitions)
+        return all_partitions[(int(_hash_of_key(key)) & 0x7FFFFFFF) % len(all_partitions)]
+
+
 def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
         bootstrap_servers=settings.kafka_bootstrap_servers,
         client_id=settings.service_name,
+        partitioner=KeyHashCachingPartitioner(),
         acks="all",
         enable_idempotence=False,
         linger_ms=2,

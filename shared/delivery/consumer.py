@@ -1,12 +1,14 @@
 """The consumer loop: inbox de-duplication, offsets after commit, retries, then dead letters.
 
-Each partition's batch is first applied in one transaction; if that fails, every message is
-retried alone with backoff, and one that still fails goes to the dead-letter topic with its
-error, so the partition moves on and nothing is skipped silently.
+A poll's records, every partition and topic of it, are first applied in one transaction and
+their offsets committed together afterwards; if that fails, each partition's batch is applied
+in a transaction of its own, and if that fails too, every message is retried alone with backoff,
+and one that still fails goes to the dead-letter topic with its error, so the partition moves on
+and nothing is skipped silently.
 
 A database that cannot be reached (PostgreSQL restarting) is not the message's fault: it never
-counts as an attempt and never dead-letters. The partitions of that poll are rewound to their
-first record and read again a second later (the inbox skips what was applied). A subscribed
+counts as an attempt and never dead-letters. The partitions of that poll not yet applied are
+rewound to their first record and read again a second later (the inbox skips what was applied). A subscribed
 topic whose partition count changes (recreated after the broker lost its log) makes the
 consumer join its group again, so that no partition is left unread.
 """
@@ -117,26 +119,33 @@ class ConsumerLoop:
                 if self._partitions_changed(consumer, partitions):
                     return  # `run` starts a new consumer, which joins with the new partitions
             polled = list(batches.items())
-            for position, (partition, records) in enumerate(polled):
-                try:
-                    await self._process(partition, records, producer)
-                except Unreachable as error:
-                    for pending, pending_records in polled[position:]:
+            done: dict[TopicPartition, int] = {}
+            try:
+                await self._process_poll(polled, producer, done)
+            except Unreachable as error:
+                for pending, pending_records in polled:
+                    if pending not in done:
                         consumer.seek(pending, pending_records[0].offset)
-                    log.warning(
-                        "database unreachable; the records will be read again",
-                        extra={"consumer": self.name, "error": repr(error.__cause__)},
-                    )
-                    await sleep_unless_stopped(stop, 1.0)
-                    break
-                try:
-                    await consumer.commit({partition: records[-1].offset + 1})
-                except CommitFailedError as error:
-                    log.warning(
-                        "offset commit failed; records will be re-read and skipped",
-                        extra={"consumer": self.name, "error": repr(error)},
-                    )
+                log.warning(
+                    "database unreachable; the records will be read again",
+                    extra={"consumer": self.name, "error": repr(error.__cause__)},
+                )
+                await self._commit(consumer, done)
+                await sleep_unless_stopped(stop, 1.0)
+            else:
+                await self._commit(consumer, done)
             await self._measure_lag(consumer)
+
+    async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
+        except CommitFailedError as error:
+            log.warning(
+                "offset commit failed; records will be re-read and skipped",
+                extra={"consumer": self.name, "error": repr(error)},
+            )
 
     def _partitions_changed(self, consumer: AIOKafkaConsumer, known: dict[str, int]) -> bool:
         """Whether a subscribed topic's partition count changed since the first assignment.
@@ -157,26 +166,62 @@ class ConsumerLoop:
         )
         return True
 
-    async def _process(
+    async def _process_poll(
         self,
-        partition: TopicPartition,
-        records: list[ConsumerRecord[bytes, bytes]],
+        polled: list[tuple[TopicPartition, list[ConsumerRecord[bytes, bytes]]]],
         producer: AIOKafkaProducer,
+        done: dict[TopicPartition, int],
     ) -> None:
+        """Apply a poll's records; `done` gets the next offset of each partition applied.
+
+        Every partition of the poll goes in one transaction first: a round of statements and
+        one offset commit for the whole poll, however many partitions (and topics) it spans.
+        If that fails, each partition's batch is applied alone as before, then each message.
+        """
+        parsed = [(partition, records, *self._parse(records)) for partition, records in polled]
+        if len(parsed) > 1:
+            messages = [message for _, _, good, _ in parsed for message in good]
+            if len(messages) > 1 and await self._apply_batch(messages):
+                for partition, records, _, garbage in parsed:
+                    await self._dead_letter_unparsed(garbage, producer)
+                    done[partition] = records[-1].offset + 1
+                return
+        for partition, records, good, garbage in parsed:
+            await self._dead_letter_unparsed(garbage, producer)
+            await self._process(good, producer)
+            done[partition] = records[-1].offset + 1
+
+    @staticmethod
+    def _parse(
+        records: list[ConsumerRecord[bytes, bytes]],
+    ) -> tuple[list[_Message], list[tuple[ConsumerRecord[bytes, bytes], EnvelopeError]]]:
         messages: list[_Message] = []
+        unparsed: list[tuple[ConsumerRecord[bytes, bytes], EnvelopeError]] = []
         for record in records:
             try:
                 messages.append(_Message(record, Envelope.parse(record.value)))
             except EnvelopeError as error:
-                await dead_letter(
-                    producer,
-                    self.name,
-                    record,
-                    error,
-                    attempts=1,
-                    topic=self.settings.topic(Topic.DEAD_LETTERS),
-                )
-                MESSAGES.labels(self.name, "dead_lettered").inc()
+                unparsed.append((record, error))
+        return messages, unparsed
+
+    async def _dead_letter_unparsed(
+        self,
+        unparsed: list[tuple[ConsumerRecord[bytes, bytes], EnvelopeError]],
+        producer: AIOKafkaProducer,
+    ) -> None:
+        for record, error in unparsed:
+            await dead_letter(
+                producer,
+                self.name,
+                record,
+                error,
+                attempts=1,
+                topic=self.settings.topic(Topic.DEAD_LETTERS),
+            )
+            MESSAGES.labels(self.name, "dead_lettered").inc()
+
+    async def _process(self, messages: list[_Message], producer: AIOKafkaProducer) -> None:
+        """One partition's messages: in one transaction, else one by one."""
         if len(messages) > 1 and await self._apply_batch(messages):
             return
         for message in messages:

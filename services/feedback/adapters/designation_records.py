@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, select, text, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import Row, any_, bindparam, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY, UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.feedback.adapters.tables import designation_versions, designations
+from services.feedback.adapters.tables import designations
 from services.feedback.domain.obligations import Reach
 from services.feedback.domain.periods import month_of
 from shared.events.designations import DesignationState
-
-
-async def lock_designation(session: AsyncSession, designation_id: uuid.UUID) -> None:
-    """Serialise the designation and receipt handlers of one designation across instances."""
-    await session.execute(
-        text("SELECT pg_advisory_xact_lock(hashtextextended(:id, 0))"),
-        {"id": str(designation_id)},
-    )
-
 
 _LOCK_MANY = text(
     "SELECT pg_advisory_xact_lock(hashtextextended(id, 0)) "
@@ -31,28 +22,56 @@ _LOCK_MANY = text(
 
 
 async def lock_designations(session: AsyncSession, designation_ids: Iterable[uuid.UUID]) -> None:
-    """`lock_designation` for several at once, in a fixed order (one round trip)."""
+    """Serialise the designation and receipt handlers of these designations across instances:
+    advisory locks taken in a fixed order, in one round trip."""
     ids = sorted({str(designation_id) for designation_id in designation_ids})
     if ids:
         await session.execute(_LOCK_MANY, {"ids": ids})
 
 
-async def record_version(
-    session: AsyncSession, state: DesignationState, event_type: str, at: datetime
+_RECORD_VERSIONS = text(
+    "INSERT INTO designation_versions (designation_id, version, status, event_type, event_time) "
+    "SELECT v.designation_id, v.version, v.status, v.event_type, v.event_time "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:versions AS integer[]), CAST(:statuses AS text[]), "
+    "CAST(:event_types AS text[]), CAST(:times AS timestamptz[])) WITH ORDINALITY "
+    "AS v(designation_id, version, status, event_type, event_time, n) ORDER BY v.n "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+async def record_versions(
+    session: AsyncSession, versions: Sequence[tuple[DesignationState, str, datetime]]
 ) -> None:
-    statement = pg_insert(designation_versions).values(
-        designation_id=state.id,
-        version=state.version,
-        status=state.status.value,
-        event_type=event_type,
-        event_time=at,
+    """`record_version` of several (state, event type, time) in one statement; of two events of
+    the same version the first is kept, as when they are recorded one by one."""
+    if not versions:
+        return
+    await session.execute(
+        _RECORD_VERSIONS,
+        {
+            "ids": [state.id for state, _, _ in versions],
+            "versions": [state.version for state, _, _ in versions],
+            "statuses": [state.status.value for state, _, _ in versions],
+            "event_types": [event_type for _, event_type, _ in versions],
+            "times": [at for _, _, at in versions],
+        },
     )
-    await session.execute(statement.on_conflict_do_nothing())
 
 
-async def load(session: AsyncSession, designation_id: uuid.UUID) -> Row[tuple[object, ...]] | None:
-    result = await session.execute(select(designations).where(designations.c.id == designation_id))
-    return result.first()
+_LOAD_MANY = select(designations).where(
+    designations.c.id == any_(bindparam("ids", type_=ARRAY(UUID(as_uuid=True))))
+)
+
+
+async def load_many(
+    session: AsyncSession, designation_ids: Iterable[uuid.UUID]
+) -> dict[uuid.UUID, Row[tuple[object, ...]]]:
+    """The designations held among `designation_ids`, by id (one round trip)."""
+    ids = list(set(designation_ids))
+    if not ids:
+        return {}
+    result = await session.execute(_LOAD_MANY, {"ids": ids})
+    return {row.id: row for row in result}
 
 
 def _state_values(state: DesignationState) -> dict[str, object]:
@@ -81,9 +100,24 @@ def _reach_values(reach: Reach) -> dict[str, object]:
     }
 
 
-async def insert(session: AsyncSession, state: DesignationState, reach: Reach) -> None:
+async def insert_many(
+    session: AsyncSession, rows: Sequence[tuple[DesignationState, Reach, int | None]]
+) -> None:
+    """New designations: (state, reach, the catalogue version their obligations were scheduled
+    from, or None while they wait for one), in one statement."""
+    if not rows:
+        return
     await session.execute(
-        designations.insert().values(id=state.id, **_state_values(state), **_reach_values(reach))
+        designations.insert(),
+        [
+            {
+                "id": state.id,
+                **_state_values(state),
+                **_reach_values(reach),
+                "obligations_version": obligations_version,
+            }
+            for state, reach, obligations_version in rows
+        ],
     )
 
 

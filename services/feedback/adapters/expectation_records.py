@@ -4,34 +4,61 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.feedback.adapters.tables import expectations, receipts
+from services.feedback.adapters.tables import expectations
 from services.feedback.domain.obligations import Obligation, ResponseDeadline
 from services.feedback.domain.periods import month_of
 
+_DESIGNATIONS = (
+    "unnest(CAST(:ids AS uuid[]), CAST(:reached_at AS timestamptz[]), "
+    "CAST(:reached_months AS text[])) AS d(id, reached_at, reached_month)"
+)
 _INSERT_EXPECTATIONS = text(
     "INSERT INTO expectations (designation_id, department_code, list_type, memorandum_code, "
     "reached_at, reached_month, deadline_workdays, due_date, overdue_from, provisional) "
-    "SELECT CAST(:designation_id AS uuid), v.department_code, :list_type, :memorandum_code, "
-    "CAST(:reached_at AS timestamptz), :reached_month, v.workdays, v.due_date, v.overdue_from, "
-    "v.provisional "
-    "FROM unnest(CAST(:departments AS text[]), CAST(:workdays AS integer[]), "
-    "CAST(:due_dates AS date[]), CAST(:overdue_from AS timestamptz[]), "
-    "CAST(:provisional AS boolean[])) "
-    "AS v(department_code, workdays, due_date, overdue_from, provisional) "
+    "SELECT d.id, o.department_code, CAST(:list_type AS text), CAST(:memorandum_code AS text), "
+    "d.reached_at, d.reached_month, o.workdays, o.due_date, o.overdue_from, o.provisional "
+    f"FROM {_DESIGNATIONS} CROSS JOIN unnest(CAST(:departments AS text[]), "
+    "CAST(:workdays AS integer[]), CAST(:due_dates AS date[]), "
+    "CAST(:overdue_from AS timestamptz[]), CAST(:provisional AS boolean[])) "
+    "AS o(department_code, workdays, due_date, overdue_from, provisional) "
     "ON CONFLICT DO NOTHING"
 )
 _INSERT_EXPECTED_MEASURES = text(
     "INSERT INTO expected_measures (designation_id, department_code, measure_code) "
-    "SELECT CAST(:designation_id AS uuid), v.department_code, v.measure_code "
-    "FROM unnest(CAST(:departments AS text[]), CAST(:measures AS text[])) "
-    "AS v(department_code, measure_code) "
+    "SELECT d.id, m.department_code, m.measure_code "
+    "FROM unnest(CAST(:ids AS uuid[])) AS d(id) "
+    "CROSS JOIN unnest(CAST(:departments AS text[]), CAST(:measures AS text[])) "
+    "AS m(department_code, measure_code) "
     "ON CONFLICT DO NOTHING"
 )
+_ANSWERED_FROM_RECEIPTS = text(
+    "UPDATE expectations AS e SET first_received_at = f.first "
+    "FROM (SELECT designation_id, department_code, min(recorded_at) AS first FROM receipts "
+    "WHERE designation_id = ANY(CAST(:ids AS uuid[])) AND kind = 'received' "
+    "GROUP BY designation_id, department_code) AS f "
+    "WHERE e.designation_id = f.designation_id AND e.department_code = f.department_code"
+)
+
+Owed = tuple[tuple[Obligation, ResponseDeadline], ...]
+"""Who owes a response and by when: the same for designations of one memorandum that reached
+the departments on the same day."""
+
+
+@dataclass(frozen=True)
+class Scheduled:
+    """A designation's obligations to record: who owes a response, by when, for which measures."""
+
+    designation_id: uuid.UUID
+    list_type: str
+    memorandum_code: str
+    reached_at: datetime
+    owed: Owed
 
 
 async def insert_obligations(
@@ -42,58 +69,60 @@ async def insert_obligations(
     reached_at: datetime,
     owed: Sequence[tuple[Obligation, ResponseDeadline]],
 ) -> None:
-    """One row per owing department and one per (department, measure), each a single statement
-    over arrays: a designation is owed by dozens of departments and well over a hundred
-    measures, and a row-by-row insert was the costliest step of consuming it."""
-    if not owed:
-        return
-    await session.execute(
-        _INSERT_EXPECTATIONS,
-        {
-            "designation_id": designation_id,
-            "list_type": list_type,
-            "memorandum_code": memorandum_code,
-            "reached_at": reached_at,
-            "reached_month": month_of(reached_at),
-            "departments": [obligation.department_code for obligation, _ in owed],
-            "workdays": [obligation.deadline_workdays for obligation, _ in owed],
-            "due_dates": [deadline.due_date for _, deadline in owed],
-            "overdue_from": [deadline.overdue_from for _, deadline in owed],
-            "provisional": [deadline.provisional for _, deadline in owed],
-        },
+    await insert_obligations_many(
+        session, [Scheduled(designation_id, list_type, memorandum_code, reached_at, tuple(owed))]
     )
-    pairs = [
-        (obligation.department_code, code)
-        for obligation, _ in owed
-        for code in obligation.measure_codes
-    ]
-    if pairs:
+
+
+async def insert_obligations_many(session: AsyncSession, scheduled: Sequence[Scheduled]) -> None:
+    """One row per owing department and one per (department, measure) of every designation.
+
+    A designation is owed by dozens of departments and well over a hundred measures, and a
+    consumer batch holds many designations, mostly of one memorandum reached on one day: they
+    share their obligations. So the designations of each such group are written in two
+    statements, their ids crossed in SQL with the group's obligations (sent once), instead of
+    arrays of every row built and encoded in Python. Then receipts that arrived before their
+    designation answer it (one statement for all)."""
+    groups: dict[tuple[str, str, Owed], list[Scheduled]] = {}
+    for one in scheduled:
+        if one.owed:
+            groups.setdefault((one.list_type, one.memorandum_code, one.owed), []).append(one)
+    if not groups:
+        return
+    for (list_type, memorandum_code, owed), members in groups.items():
+        ids = [one.designation_id for one in members]
         await session.execute(
-            _INSERT_EXPECTED_MEASURES,
+            _INSERT_EXPECTATIONS,
             {
-                "designation_id": designation_id,
-                "departments": [department for department, _ in pairs],
-                "measures": [code for _, code in pairs],
+                "ids": ids,
+                "reached_at": [one.reached_at for one in members],
+                "reached_months": [month_of(one.reached_at) for one in members],
+                "list_type": list_type,
+                "memorandum_code": memorandum_code,
+                "departments": [obligation.department_code for obligation, _ in owed],
+                "workdays": [obligation.deadline_workdays for obligation, _ in owed],
+                "due_dates": [deadline.due_date for _, deadline in owed],
+                "overdue_from": [deadline.overdue_from for _, deadline in owed],
+                "provisional": [deadline.provisional for _, deadline in owed],
             },
         )
-    await _answered_from_receipts(session, designation_id)
-
-
-async def _answered_from_receipts(session: AsyncSession, designation_id: uuid.UUID) -> None:
-    """Receipts may arrive before their designation: they answer it once it is known."""
-    first = (
-        select(receipts.c.department_code, func.min(receipts.c.recorded_at).label("first"))
-        .where(receipts.c.designation_id == designation_id, receipts.c.kind == "received")
-        .group_by(receipts.c.department_code)
-        .subquery()
-    )
+        pairs = [
+            (obligation.department_code, code)
+            for obligation, _ in owed
+            for code in obligation.measure_codes
+        ]
+        if pairs:
+            await session.execute(
+                _INSERT_EXPECTED_MEASURES,
+                {
+                    "ids": ids,
+                    "departments": [department for department, _ in pairs],
+                    "measures": [code for _, code in pairs],
+                },
+            )
     await session.execute(
-        update(expectations)
-        .where(
-            expectations.c.designation_id == designation_id,
-            expectations.c.department_code == first.c.department_code,
-        )
-        .values(first_received_at=first.c.first)
+        _ANSWERED_FROM_RECEIPTS,
+        {"ids": [one.designation_id for members in groups.values() for one in members]},
     )
 
 

@@ -38,6 +38,8 @@ async def insert_many(session: AsyncSession, receipts: Sequence[NewReceipt]) -> 
     """Store the receipts in one statement; the ids stored now (not those stored before)."""
     if not receipts:
         return set()
+    # a version's receipts from one department share their time: one conversion for them all
+    months = {at: month_of(at) for at in {new.facts.occurred_at for new in receipts}}
     result = await session.execute(
         _INSERT_MANY,
         {
@@ -51,7 +53,7 @@ async def insert_many(session: AsyncSession, receipts: Sequence[NewReceipt]) -> 
             "measure_codes": [new.facts.measure_code for new in receipts],
             "recorded_at": [new.receipt.recorded_at for new in receipts],
             "occurred_at": [new.facts.occurred_at for new in receipts],
-            "months": [month_of(new.facts.occurred_at) for new in receipts],
+            "months": [months[new.facts.occurred_at] for new in receipts],
             "data": [
                 orjson.dumps(new.receipt.model_dump(mode="json")).decode() for new in receipts
             ],

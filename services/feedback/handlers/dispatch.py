@@ -29,7 +29,7 @@ def make_handler(deps: HandlerDependencies) -> Handler:
         if family == "catalogue":
             await apply_catalogue(envelope, context.session, deps)
         elif family == "designation":
-            await apply_designation(envelope, context.session, deps)
+            apply_designation(envelope, context, deps)
         elif family == "receipt":
             record_receipt(envelope, context, _count_receipts)
         else:

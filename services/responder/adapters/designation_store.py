@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import any_, bindparam, delete, func, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, UUID, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.adapters.tables import designations, measure_targets
@@ -42,6 +43,10 @@ async def load(
         .where(measure_targets.c.designation_id == designation_id)
         .order_by(measure_targets.c.target_role, measure_targets.c.target_id)
     )
+    return _held(row, [_target(t) for t in target_rows])
+
+
+def _held(row: Any, targets: Sequence[HeldTarget]) -> HeldDesignation:
     return HeldDesignation(
         id=row.id,
         version=row.version,
@@ -60,9 +65,43 @@ async def load(
         event_time=row.event_time,
         recorded_at=row.recorded_at,
         not_applicable=tuple((code, reason) for code, reason in row.not_applicable),
-        targets=tuple(_target(t) for t in target_rows),
+        targets=tuple(targets),
         ignored_events=row.ignored_events,
     )
+
+
+_IDS = bindparam("ids", type_=ARRAY(UUID(as_uuid=True)))
+_LOAD_MANY = (
+    select(designations)
+    .where(designations.c.id == any_(_IDS))
+    .order_by(designations.c.id)
+    .with_for_update()
+)
+_LOAD_TARGETS = (
+    select(measure_targets)
+    .where(measure_targets.c.designation_id == any_(_IDS))
+    .order_by(
+        measure_targets.c.designation_id, measure_targets.c.target_role, measure_targets.c.target_id
+    )
+)
+_DELETE_TARGETS = delete(measure_targets).where(measure_targets.c.designation_id == any_(_IDS))
+
+
+async def load_many(
+    session: AsyncSession, designation_ids: Collection[uuid.UUID]
+) -> dict[uuid.UUID, HeldDesignation]:
+    """`load(..., for_update=True)` of several designations in two round trips; the rows are
+    locked in id order. Designations not held are absent from the answer."""
+    if not designation_ids:
+        return {}
+    ids = sorted(designation_ids)
+    rows = (await session.execute(_LOAD_MANY, {"ids": ids})).all()
+    if not rows:
+        return {}
+    targets: dict[uuid.UUID, list[HeldTarget]] = {}
+    for target in await session.execute(_LOAD_TARGETS, {"ids": [row.id for row in rows]}):
+        targets.setdefault(target.designation_id, []).append(_target(target))
+    return {row.id: _held(row, targets.get(row.id, ())) for row in rows}
 
 
 _STATE_COLUMNS = (
@@ -97,15 +136,8 @@ _UPSERT = _upsert()
 """Built once: the designation handler runs it for every event."""
 
 
-async def save(
-    session: AsyncSession, held: HeldDesignation, *, replaces: HeldDesignation | None
-) -> None:
-    """Store `held` as the designation's current version, replacing its measure-targets.
-
-    `replaces` is the version loaded (locked) in this transaction, None when there was none:
-    then there are no measure-targets to delete.
-    """
-    values = {
+def _values(held: HeldDesignation) -> dict[str, object]:
+    return {
         "id": held.id,
         "version": held.version,
         "status": held.status.value,
@@ -124,36 +156,52 @@ async def save(
         "recorded_at": held.recorded_at,
         "not_applicable": [list(pair) for pair in held.not_applicable],
     }
-    await session.execute(_UPSERT, values)
-    if replaces is not None:
-        await session.execute(
-            delete(measure_targets).where(measure_targets.c.designation_id == held.id)
-        )
-    if held.targets:
-        await session.execute(
-            insert(measure_targets),
-            [
-                {
-                    "designation_id": held.id,
-                    "target_role": target.role,
-                    "target_id": target.id,
-                    "target_kind": target.kind,
-                    "target_name": target.name,
-                    "measure_codes": list(target.measure_codes),
-                    "state": target.state.value,
-                    "cause": target.cause,
-                    "set_by_version": target.set_by_version,
-                    "notified": target.notified,
-                }
-                for target in held.targets
-            ],
-        )
 
 
-async def count_ignored(session: AsyncSession, designation_id: uuid.UUID) -> None:
-    """An event of an older or equal version arrived: it changes nothing but is counted."""
-    await session.execute(
-        update(designations)
-        .where(designations.c.id == designation_id)
-        .values(ignored_events=designations.c.ignored_events + 1)
-    )
+def _target_values(held: HeldDesignation) -> list[dict[str, object]]:
+    return [
+        {
+            "designation_id": held.id,
+            "target_role": target.role,
+            "target_id": target.id,
+            "target_kind": target.kind,
+            "target_name": target.name,
+            "measure_codes": list(target.measure_codes),
+            "state": target.state.value,
+            "cause": target.cause,
+            "set_by_version": target.set_by_version,
+            "notified": target.notified,
+        }
+        for target in held.targets
+    ]
+
+
+async def save_many(
+    session: AsyncSession, helds: Sequence[HeldDesignation], *, replacing: Collection[uuid.UUID]
+) -> None:
+    """Store each of `helds` (one per designation) as its current version, replacing its
+    measure-targets; `replacing` names those held before this transaction (the others have no
+    measure-targets to delete). Three round trips whatever the number."""
+    if not helds:
+        return
+    await session.execute(_UPSERT, [_values(held) for held in helds])
+    if replacing:
+        await session.execute(_DELETE_TARGETS, {"ids": sorted(replacing)})
+    targets = [row for held in helds for row in _target_values(held)]
+    if targets:
+        await session.execute(insert(measure_targets), targets)
+
+
+_COUNT_IGNORED_MANY = text(
+    "UPDATE designations AS d SET ignored_events = d.ignored_events + v.n "
+    "FROM unnest(CAST(:ids AS uuid[]), CAST(:counts AS integer[])) AS v(id, n) WHERE d.id = v.id"
+)
+
+
+async def count_ignored_many(session: AsyncSession, counts: Mapping[uuid.UUID, int]) -> None:
+    """Events of an older or equal version arrived: they change nothing but are counted
+    (`counts[id]` for each designation)."""
+    if counts:
+        await session.execute(
+            _COUNT_IGNORED_MANY, {"ids": list(counts), "counts": list(counts.values())}
+        )

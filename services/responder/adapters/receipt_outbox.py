@@ -8,18 +8,23 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.domain.receipts import Receipt
 from services.responder.settings import ResponderSettings
-from shared.delivery.outbox import OutgoingEvent, add_events, resend_events
+from shared.delivery.outbox import OutgoingEvent, add_events
 from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope
 from shared.topics import Topic
 from shared.tracing import current_traceparent
 
 
-def outgoing(settings: ResponderSettings, receipts: Sequence[Receipt]) -> list[OutgoingEvent]:
+def outgoing(
+    settings: ResponderSettings, receipts: Sequence[Receipt], traceparent: str | None = None
+) -> list[OutgoingEvent]:
+    """The receipts as outbox events, in the trace of `traceparent` (default: the current one)."""
     topic = settings.topic(Topic.RECEIPTS)
-    traceparent = current_traceparent()
+    traceparent = traceparent or current_traceparent()
     events = []
+    ids: dict[object, str] = {}  # a designation's receipts share it: formatted once
     for receipt in receipts:
-        designation_id = str(receipt.data.designation_id)
+        designation = receipt.data.designation_id
+        designation_id = ids.get(designation) or ids.setdefault(designation, str(designation))
         envelope = Envelope(
             id=receipt.id,
             type=EVENT_TYPE_PREFIX + receipt.type.value,
@@ -37,9 +42,3 @@ async def send(
     session: AsyncSession, settings: ResponderSettings, receipts: Sequence[Receipt]
 ) -> None:
     await add_events(session, outgoing(settings, receipts))
-
-
-async def resend(
-    session: AsyncSession, settings: ResponderSettings, receipts: Sequence[Receipt]
-) -> None:
-    await resend_events(session, outgoing(settings, receipts))

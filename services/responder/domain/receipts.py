@@ -59,6 +59,15 @@ class _Receipts:
     def __init__(self, department: str, held: HeldDesignation) -> None:
         self.department = department
         self.held = held
+        self._targets: dict[tuple[str, str], MeasureTarget] = {}
+        self._prefix = f"{department}|{held.id}|{held.version}|"
+
+    def target(self, target: HeldTarget) -> MeasureTarget:
+        """The payload's target, validated once per target (it is in every measure's receipt)."""
+        found = self._targets.get(target.key)
+        if found is None:
+            found = self._targets[target.key] = _target(target)
+        return found
 
     def base(
         self, kind: ReceiptEventType, measure: str = "", target: HeldTarget | None = None
@@ -66,8 +75,9 @@ class _Receipts:
         held = self.held
         target_key = f"{target.role}:{target.id}" if target else ""
         return {
-            "receipt_id": receipt_id(
-                self.department, held.id, held.version, kind, measure, target_key
+            # `receipt_id`'s name, the designation's part formatted once for all its receipts
+            "receipt_id": uuid.uuid5(
+                RECEIPT_NAMESPACE, f"{self._prefix}{kind.value}|{measure}|{target_key}"
             ),
             "department_code": self.department,
             "designation_id": held.id,
@@ -84,7 +94,7 @@ class _Receipts:
         kind = ReceiptEventType.measure_applied
         data = self.base(kind, measure, target) | {
             "measure_code": measure,
-            "target": _target(target),
+            "target": self.target(target),
             "applied_from": self.held.period_start,
             "applied_until": self.held.period_end,
         }
@@ -99,7 +109,7 @@ class _Receipts:
         kind = ReceiptEventType.measure_lifted
         data = self.base(kind, measure, target) | {
             "measure_code": measure,
-            "target": _target(target),
+            "target": self.target(target),
             "cause": cause,
             "lifted_at": self.held.event_time,
         }
