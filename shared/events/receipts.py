@@ -58,7 +58,7 @@ class ReceiptMeasureNotApplicable(ReceiptBase):
 class ReceiptMeasureLifted(ReceiptBase):
     measure_code: str
     target: MeasureTarget | None = None
-    cause: Literal["suspended", "revoked", "corrected", "repaired", "expired"]
+    cause: Literal["suspended", "revoked", "corrected", "repaired", "expired", "catalogue_revised"]
     lifted_at: datetime
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.adapters.registry_client import RegistryUnavailable
+from services.feedback.handlers.catalogue_revision import owe_revised
 from services.feedback.handlers.dependencies import CatalogueFetcher, HandlerDependencies
 from services.feedback.handlers.obligations import schedule_pending
 from shared.catalogue import Catalogue, CatalogueGap
@@ -57,17 +59,27 @@ async def apply_catalogue(
     except ValidationError as error:
         raise PermanentError(f"catalogue version {event.version} is invalid: {error}") from error
     if catalogue is not None:
-        await hold_catalogue(session, catalogue, deps)
+        await hold_catalogue(session, catalogue, deps, earlier=held)
 
 
 async def hold_catalogue(
-    session: AsyncSession, catalogue: Catalogue, deps: HandlerDependencies
+    session: AsyncSession,
+    catalogue: Catalogue,
+    deps: HandlerDependencies,
+    earlier: Catalogue | None = None,
 ) -> None:
     await deps.catalogues.save(session, catalogue)
     scheduled = await schedule_pending(session, catalogue, deps.calendar)
+    owed_more = 0
+    if earlier is not None:
+        owed_more = await owe_revised(session, earlier, catalogue, deps.calendar, datetime.now(UTC))
     log.info(
         "catalogue version held",
-        extra={"version": catalogue.version, "designations_scheduled": scheduled},
+        extra={
+            "version": catalogue.version,
+            "designations_scheduled": scheduled,
+            "designations_owed_more": owed_more,
+        },
     )
 
 

@@ -79,6 +79,13 @@ class HeldDesignation:
     def active(self) -> bool:
         return self.status is DesignationStatus.active
 
+    def reaches_as(self, other: HeldDesignation) -> bool:
+        """Whether both reach the same people with the same measures (and find the same ones
+        not applicable): a catalogue revision that changes neither changes nothing here."""
+        return {(t.key, t.measure_codes) for t in self.targets} == {
+            (t.key, t.measure_codes) for t in other.targets
+        } and set(self.not_applicable) == set(other.not_applicable)
+
 
 def grouped_targets(
     outcomes: list[MeasureOutcome],

@@ -24,7 +24,7 @@ from shared.events.receipts import (
 
 RECEIPT_NAMESPACE = uuid.UUID("6f1c5d0e-4b8a-5e8f-9c1d-2a7b3e4f5a60")
 
-LiftCause = Literal["suspended", "revoked", "corrected", "repaired", "expired"]
+LiftCause = Literal["suspended", "revoked", "corrected", "repaired", "expired", "catalogue_revised"]
 
 
 @dataclass(frozen=True)
@@ -133,19 +133,23 @@ def receipts_for(department: str, held: HeldDesignation) -> list[Receipt]:
 
 
 def lifted_beyond(
-    department: str, previous: HeldDesignation | None, held: HeldDesignation
+    department: str,
+    previous: HeldDesignation | None,
+    held: HeldDesignation,
+    cause: LiftCause | None = None,
 ) -> list[Receipt]:
     """Lifted receipts for measure-targets the new version no longer reaches at all.
 
     That happens when a version changes who is reached (a correction of the responsible
-    persons) or when the catalogue changed in between; the cause is the new status, or
-    `corrected` while the designation stays active.
+    persons) or when the catalogue changed in between; the cause is `cause` when given (a
+    catalogue revision), else the new status, or `corrected` while the designation stays active.
     """
     if previous is None:
         return []
     make = _Receipts(department, held)
     now_reached = {(t.key, code) for t in held.targets for code in t.measure_codes}
-    cause = cast(LiftCause, held.status.value if not held.active else "corrected")
+    if cause is None:
+        cause = cast(LiftCause, held.status.value if not held.active else "corrected")
     receipts = []
     for target in previous.targets:
         if target.state not in (TargetState.in_force, TargetState.suspended):

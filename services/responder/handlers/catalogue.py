@@ -8,6 +8,7 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.responder.adapters import catalogue_store
+from services.responder.handlers import catalogue_revision
 from services.responder.metrics import CATALOGUE_EVENTS
 from services.responder.state import ResponderState
 from shared.catalogue import Catalogue, CatalogueGap
@@ -65,4 +66,7 @@ async def handle_catalogue_event(
     except ValidationError as error:
         raise PermanentError(f"invalid catalogue change: {error}") from error
     await adopt(session, state, context, catalogue)
+    if held is not None:
+        revision = catalogue.revision_for(department, held)
+        await catalogue_revision.ask_to_match_again(session, state.settings, revision)
     context.after_commit(lambda: CATALOGUE_EVENTS.labels(department, outcome).inc())

@@ -161,25 +161,23 @@ async def _apply_batch(
         if previous is not None and designation.version <= previous.version:
             republished = event.kind is DesignationEventType.republished
             if republished and designation.version == previous.version:
-                outbox.add(receipts_for(department, previous), event.traceparent, resend=True)
-                _count(context, department, "resent")
+                held = _matched(department, event, previous)
+                if held.reaches_as(previous):
+                    outbox.add(receipts_for(department, previous), event.traceparent, resend=True)
+                    _count(context, department, "resent")
+                    continue
+                # The catalogue changed what this version reaches (catalogue_revision.py): the
+                # receipts still true keep their ids, so re-sending them is harmless.
+                current[designation.id] = changed[designation.id] = held
+                lifted = lifted_beyond(department, previous, held, cause="catalogue_revised")
+                outbox.add(receipts_for(department, held) + lifted, event.traceparent, resend=True)
+                _reindex_after_commit(context, state, previous, held)
+                _count(context, department, "rematched")
                 continue
             ignored[designation.id] = ignored.get(designation.id, 0) + 1
             _count(context, department, "stale")
             continue
-        held = held_version(
-            designation,
-            catalogue.measures_for(
-                department,
-                designation.memorandum_code,
-                designation.subject,
-                designation.responsible_persons,
-            ),
-            previous,
-            event_id=event.envelope.id,
-            event_time=event.envelope.time,
-            recorded_at=clock.now(),
-        )
+        held = _matched(department, event, previous)
         current[designation.id] = changed[designation.id] = held
         receipts = receipts_for(department, held) + lifted_beyond(department, previous, held)
         outbox.add(receipts, event.traceparent, resend=False)
@@ -190,6 +188,24 @@ async def _apply_batch(
     )
     await designation_store.count_ignored_many(session, ignored)
     await outbox.write(session)
+
+
+def _matched(department: str, event: _Event, previous: HeldDesignation | None) -> HeldDesignation:
+    """What to hold for the event's version, matched against the catalogue of the event."""
+    designation = event.designation
+    return held_version(
+        designation,
+        event.catalogue.measures_for(
+            department,
+            designation.memorandum_code,
+            designation.subject,
+            designation.responsible_persons,
+        ),
+        previous,
+        event_id=event.envelope.id,
+        event_time=event.envelope.time,
+        recorded_at=clock.now(),
+    )
 
 
 def _reindex_after_commit(
