@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
@@ -68,6 +69,25 @@ class MessageContext:
 
 
 Handler = Callable[[Envelope, MessageContext], Awaitable[None]]
+
+T = TypeVar("T")
+
+
+def gathered_for_commit(
+    context: MessageContext, key: str, flush: Callable[[list[T]], Awaitable[None]]
+) -> list[T]:
+    """The list the handlers of this transaction's messages add to under `key`; on the first
+    call of a transaction, `flush(items)` is registered to run once before it commits. Lets a
+    handler write a whole batch in a few statements instead of a few per message."""
+    session = context.session
+    transaction = session.sync_session.get_transaction()
+    pending: tuple[object, list[T]] | None = session.info.get(key)
+    if pending is not None and pending[0] is transaction:
+        return pending[1]
+    items: list[T] = []
+    session.info[key] = (transaction, items)
+    context.before_commit(lambda: flush(items))
+    return items
 
 
 @dataclass

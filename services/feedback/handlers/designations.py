@@ -11,7 +11,7 @@ or nine per event. The rows are those of applying the events one by one in their
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from pydantic import ValidationError
@@ -31,7 +31,7 @@ from services.feedback.domain.obligations import (
 from services.feedback.handlers.dependencies import HandlerDependencies
 from services.feedback.handlers.obligations import move_deadlines
 from shared.catalogue import Catalogue
-from shared.delivery.consumer import MessageContext, PermanentError
+from shared.delivery.consumer import MessageContext, PermanentError, gathered_for_commit
 from shared.events.designations import DesignationEventType, DesignationState
 from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope
 
@@ -48,12 +48,6 @@ class _Event:
     @property
     def initiated(self) -> bool:
         return self.event_type == DesignationEventType.initiated
-
-
-@dataclass
-class _Pending:
-    transaction: object
-    events: list[_Event] = field(default_factory=list)
 
 
 def parse_designation(envelope: Envelope) -> _Event:
@@ -73,18 +67,11 @@ def apply_designation(
     """Check the event and gather it; the batch's events are applied before it commits."""
     event = parse_designation(envelope)
     session = context.session
-    transaction = session.sync_session.get_transaction()
-    pending: _Pending | None = session.info.get(_PENDING)
-    if pending is None or pending.transaction is not transaction:
-        gathered = _Pending(transaction)
-        session.info[_PENDING] = gathered
 
-        async def flush() -> None:
-            await apply_designations(session, gathered.events, deps)
+    async def flush(events: list[_Event]) -> None:
+        await apply_designations(session, events, deps)
 
-        context.before_commit(flush)
-        pending = gathered
-    pending.events.append(event)
+    gathered_for_commit(context, _PENDING, flush).append(event)
 
 
 @dataclass

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import ValidationError
@@ -20,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.feedback.adapters import designation_records, expectation_records, receipt_records
 from services.feedback.adapters.receipt_records import NewReceipt
 from services.feedback.domain.receipts import KIND_OF_EVENT, ReceiptKind, facts_of
-from shared.delivery.consumer import MessageContext, PermanentError
+from shared.delivery.consumer import MessageContext, PermanentError, gathered_for_commit
 from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope
 from shared.events.receipts import RECEIPT_MODELS
 
@@ -28,12 +27,6 @@ _PENDING = "feedback_pending_receipts"
 
 Counted = Callable[[int, int], None]
 """Called after the commit with (recorded, duplicates)."""
-
-
-@dataclass
-class _Pending:
-    transaction: object
-    receipts: list[NewReceipt] = field(default_factory=list)
 
 
 def parse_receipt(envelope: Envelope) -> NewReceipt:
@@ -52,18 +45,12 @@ def record_receipt(envelope: Envelope, context: MessageContext, counted: Counted
     """Gather the receipt; the batch's receipts are written before its transaction commits."""
     new = parse_receipt(envelope)
     session = context.session
-    transaction = session.sync_session.get_transaction()
-    pending: _Pending | None = session.info.get(_PENDING)
-    if pending is None or pending.transaction is not transaction:
-        pending = _Pending(transaction)
-        session.info[_PENDING] = pending
 
-        async def flush() -> None:
-            recorded, duplicates = await write_receipts(session, pending.receipts)
-            context.after_commit(lambda: counted(recorded, duplicates))
+    async def flush(receipts: list[NewReceipt]) -> None:
+        recorded, duplicates = await write_receipts(session, receipts)
+        context.after_commit(lambda: counted(recorded, duplicates))
 
-        context.before_commit(flush)
-    pending.receipts.append(new)
+    gathered_for_commit(context, _PENDING, flush).append(new)
 
 
 async def write_receipts(session: AsyncSession, receipts: list[NewReceipt]) -> tuple[int, int]:

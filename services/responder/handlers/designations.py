@@ -9,7 +9,7 @@ five or six per event (loading, locking, the upsert, the measure-targets, the re
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,7 +24,7 @@ from services.responder.metrics import DESIGNATION_EVENTS
 from services.responder.settings import ResponderSettings
 from services.responder.state import ResponderState
 from shared.catalogue import Catalogue
-from shared.delivery.consumer import MessageContext, PermanentError
+from shared.delivery.consumer import MessageContext, PermanentError, gathered_for_commit
 from shared.delivery.outbox import OutgoingEvent, add_events, resend_events
 from shared.events.designations import DesignationEventType, DesignationState
 from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope
@@ -80,12 +80,6 @@ class _Event:
     """the trace the consumer set for this event: its receipts carry it"""
 
 
-@dataclass
-class _Pending:
-    transaction: object
-    events: list[_Event] = field(default_factory=list)
-
-
 async def handle_designation_event(
     envelope: Envelope, context: MessageContext, state: ResponderState, fetch: CatalogueFetcher
 ) -> None:
@@ -96,19 +90,12 @@ async def handle_designation_event(
     """
     kind, designation = _parse(envelope)
     catalogue = await _catalogue_knowing(context, state, designation.memorandum_code, fetch)
-    session = context.session
-    transaction = session.sync_session.get_transaction()
-    pending: _Pending | None = session.info.get(_PENDING)
-    if pending is None or pending.transaction is not transaction:
-        gathered = _Pending(transaction)
-        session.info[_PENDING] = gathered
 
-        async def flush() -> None:
-            await _apply_batch(context, state, gathered.events)
+    async def flush(events: list[_Event]) -> None:
+        await _apply_batch(context, state, events)
 
-        context.before_commit(flush)
-        pending = gathered
-    pending.events.append(_Event(kind, designation, envelope, catalogue, current_traceparent()))
+    event = _Event(kind, designation, envelope, catalogue, current_traceparent())
+    gathered_for_commit(context, _PENDING, flush).append(event)
 
 
 class _OutboxWrites:
