@@ -41,6 +41,11 @@ class ServiceSettings(BaseSettings):
     consumer_backoff_initial_s: float = 0.05
     consumer_backoff_max_s: float = 2.0
     consumer_batch_size: int = 500
+    consumer_log_check_interval_s: float = Field(
+        10.0,
+        gt=0,
+        description="how often a consumer checks that the broker still holds the log it read",
+    )
     run_relay: bool = Field(True, description="run the outbox relay inside the service process")
     log_level: str = "INFO"
     topic_prefix: str = Field(

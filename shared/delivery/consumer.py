@@ -10,7 +10,8 @@ A database that cannot be reached (PostgreSQL restarting) is not the message's f
 counts as an attempt and never dead-letters. The partitions of that poll not yet applied are
 rewound to their first record and read again a second later (the inbox skips what was applied). A subscribed
 topic whose partition count changes (recreated after the broker lost its log) makes the
-consumer join its group again, so that no partition is left unread.
+consumer join its group again, so that no partition is left unread. A partition whose log the
+broker replaced (log_watch.py) is read again from its start, and that start committed.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from shared import failpoints
 from shared.connectivity import unreachable
 from shared.delivery import inbox
 from shared.delivery.dead_letters import dead_letter
+from shared.delivery.log_watch import LogWatch
 from shared.delivery.metrics import LAG, MESSAGES
 from shared.events.envelope import Envelope, EnvelopeError
 from shared.kafka import make_consumer, make_producer
@@ -107,6 +109,11 @@ class ConsumerLoop:
         make_consumer
     )
     assigned: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    log_watch: LogWatch = field(init=False)
+    _to_rewind: set[TopicPartition] = field(default_factory=set, init=False)
+
+    def __post_init__(self) -> None:
+        self.log_watch = LogWatch(self.settings)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; reconnects after broker failures."""
@@ -154,6 +161,10 @@ class ConsumerLoop:
                 await sleep_unless_stopped(stop, 1.0)
             else:
                 await self._commit(consumer, done)
+            for partition, records in polled:
+                if partition in done:
+                    self.log_watch.processed(partition, records[-1])
+            await self._rewind_replaced_logs(consumer)
             await self._measure_lag(consumer)
 
     async def _commit(self, consumer: AIOKafkaConsumer, offsets: dict[TopicPartition, int]) -> None:
@@ -331,6 +342,33 @@ class ConsumerLoop:
         )
         MESSAGES.labels(self.name, "dead_lettered").inc()
 
+    async def _rewind_replaced_logs(self, consumer: AIOKafkaConsumer) -> None:
+        """Re-read from the start the partitions whose log the broker replaced (log_watch.py).
+
+        The start is committed for the group too, so that joining the group again (which the
+        same broker loss usually causes) resumes there and not at an offset committed since.
+        A partition not assigned at the moment, or whose commit fails, is tried again on the
+        next poll."""
+        if self.log_watch.due():
+            self._to_rewind.update(await self.log_watch.replaced())
+        for partition in sorted(self._to_rewind & consumer.assignment()):
+            start = (await consumer.beginning_offsets([partition]))[partition]
+            try:
+                await consumer.commit({partition: start})
+            except CommitFailedError:
+                continue
+            consumer.seek(partition, start)
+            self._to_rewind.discard(partition)
+            log.warning(
+                "the broker no longer holds the log this consumer read; re-reading the partition",
+                extra={
+                    "consumer": self.name,
+                    "topic": partition.topic,
+                    "partition": partition.partition,
+                    "from": start,
+                },
+            )
+
     async def _measure_lag(self, consumer: AIOKafkaConsumer) -> None:
         """Export lag; rewind a partition whose log now ends before our position.
 
@@ -354,7 +392,8 @@ class ConsumerLoop:
                         "highwater": highwater,
                     },
                 )
-                await consumer.seek_to_beginning(partition)
+                self._to_rewind.add(partition)
+                self.log_watch.forget(partition)
                 continue
             LAG.labels(self.name, partition.topic, str(partition.partition)).set(
                 highwater - position

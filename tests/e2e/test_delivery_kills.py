@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from sqlalchemy import text
 
 from jointcredit.infra.broker import EmbeddedBroker
@@ -174,5 +176,86 @@ async def test_broker_restart_losing_its_log_needs_no_manual_step(
         finally:
             stop_all.set()
             await asyncio.gather(relay, consumer)
+            broker.stop()
+            await engine.dispose()
+
+
+def _produce_in_thread(bootstrap: str, topic: str, events: list[OutgoingEvent]) -> None:
+    """Produce from a thread of its own while the test's event loop is blocked."""
+
+    async def produce() -> None:
+        producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+        await producer.start()
+        try:
+            for event in events:
+                await producer.send_and_wait(
+                    topic, event.envelope.to_bytes(), key=(event.key or "").encode(), partition=0
+                )
+        finally:
+            await producer.stop()
+
+    asyncio.run(produce())
+
+
+async def _commit_offset(bootstrap: str, group: str, topic: str, offset: int) -> None:
+    committer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await committer.start()
+    try:
+        partition = TopicPartition(topic, 0)
+        committer.assign([partition])
+        await committer.commit({partition: offset})
+    finally:
+        await committer.stop()
+
+
+async def test_a_consumer_paused_across_a_log_loss_still_reads_the_new_logs_start(
+    database_url: str,
+) -> None:
+    """The consumer is frozen (its event loop blocked, as by SIGSTOP) while the broker restarts
+    empty, 30 events are written and its group's offset 20 is committed there: its position is
+    inside the new log, so offsets cannot tell it anything is wrong. The log watch finds another
+    record at the offset it anchored and the partition is read again from its start: all 50
+    applied, once each."""
+    with tempfile.TemporaryDirectory() as state:
+        broker = EmbeddedBroker(Path(state), name="private")
+        bootstrap = broker.start()
+        topic = f"test.paused.{uuid.uuid4().hex[:8]}"
+        await ensure_topics(bootstrap, 1, [topic])
+        name = await fresh_delivery_database(database_url)
+        settings = settings_for(
+            database_url, bootstrap, name, topic_partitions=1, consumer_log_check_interval_s=1.0
+        )
+        engine = make_engine(settings)
+        await create_effects_table(engine)
+        stop_all = asyncio.Event()
+        loop = ConsumerLoop("paused", [topic], record_effect, make_sessionmaker(engine), settings)
+        consumer = asyncio.create_task(loop.run(stop_all))
+        try:
+            await asyncio.to_thread(_produce_in_thread, bootstrap, topic, _events(topic, 20))
+
+            async def applied(n: int) -> bool:
+                return (await count_effects(engine))[1] >= n
+
+            await wait_for(lambda: applied(20), timeout_s=60)
+
+            def lose_the_log_while_frozen() -> None:
+                broker.stop()
+                broker.start()
+                asyncio.run(ensure_topics(bootstrap, 1, [topic]))
+                _produce_in_thread(bootstrap, topic, _events(topic, 30, start=20))
+                # As if the consumer's own commit had reached the new broker before it noticed
+                # anything: its group resumes at 20 even after joining again.
+                asyncio.run(_commit_offset(bootstrap, "paused", topic, 20))
+
+            frozen = threading.Thread(target=lose_the_log_while_frozen)
+            frozen.start()
+            frozen.join()  # blocks this event loop, the consumer's too
+            await wait_for(lambda: applied(50), timeout_s=60)
+            assert await count_effects(engine) == (50, 50)
+        finally:
+            stop_all.set()
+            await consumer
             broker.stop()
             await engine.dispose()
