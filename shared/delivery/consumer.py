@@ -380,7 +380,12 @@ class ConsumerLoop:
             highwater = consumer.highwater(partition)
             if highwater is None:
                 continue
-            position = await consumer.position(partition)
+            try:
+                # position() waits for as long as the partition has no valid position (an
+                # offset reset the broker does not answer yet): never let it hold the loop
+                position = await asyncio.wait_for(consumer.position(partition), timeout=1.0)
+            except TimeoutError:
+                continue
             if position > highwater:
                 log.warning(
                     "partition log is behind our position; re-reading it from the start",

@@ -21,7 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import OffsetOutOfRangeError
+from aiokafka.errors import KafkaError, OffsetOutOfRangeError
 
 from shared.settings import ServiceSettings
 
@@ -64,7 +64,10 @@ class LogWatch:
         to the last record processed."""
         self._next_check = time.monotonic() + self.settings.consumer_log_check_interval_s
         anchors = dict(self._anchors)
-        found, out_of_range, highwater = await self._read(anchors)
+        try:
+            found, out_of_range, highwater = await self._read(anchors)
+        except KafkaError:
+            return []  # the broker is not there now: checked again next time
         replaced = []
         for partition, anchor in anchors.items():
             record = found.get(partition)
@@ -103,8 +106,8 @@ class LogWatch:
         )
         found: dict[TopicPartition, ConsumerRecord[bytes, bytes]] = {}
         out_of_range: set[TopicPartition] = set()
-        await reader.start()
         try:
+            await reader.start()
             reader.assign(list(anchors))
             for partition, anchor in anchors.items():
                 reader.seek(partition, anchor.offset)
