@@ -40,7 +40,13 @@ import httpx
 from bench.common import Report
 from bench.platform import RESPONDERS, BenchPlatform, running_platform
 from bench.processes import rss_mb
-from bench.propagation import IMPORT_COLUMNS, INITIATOR, MEMORANDUM, designation_body
+from bench.propagation import (
+    IMPORT_COLUMNS,
+    INITIATOR,
+    MEMORANDUM,
+    designation_body,
+    import_row,
+)
 
 
 def write_import_file(path: Path, serials: Iterable[int]) -> int:
@@ -50,24 +56,7 @@ def write_import_file(path: Path, serials: Iterable[int]) -> int:
         writer = csv.writer(handle)
         writer.writerow(IMPORT_COLUMNS)
         for serial in serials:
-            body = designation_body(serial, today)
-            person = body["responsible_persons"][0] if body["responsible_persons"] else None
-            writer.writerow(
-                [
-                    "organisation",
-                    body["subject"]["id"],
-                    body["subject"]["name"],
-                    body["reason"],
-                    body["legal_basis"],
-                    body["document_number"],
-                    ";".join(body["evidence"]),
-                    body["decided_at"],
-                    body["period_start"],
-                    body["period_end"],
-                    person["name"] if person else "",
-                    person["id"] if person else "",
-                ]
-            )
+            writer.writerow(import_row(designation_body(serial, today)))
     return path.stat().st_size
 
 

@@ -167,6 +167,25 @@ class RestDriver(Driver):
             )
 
 
+def import_row(body: dict[str, Any]) -> list[str]:
+    """A designation request body as a row of the initiator's import file (IMPORT_COLUMNS)."""
+    person = body["responsible_persons"][0] if body["responsible_persons"] else None
+    return [
+        "organisation",
+        body["subject"]["id"],
+        body["subject"]["name"],
+        body["reason"],
+        body["legal_basis"],
+        body["document_number"],
+        ";".join(body["evidence"]),
+        body["decided_at"],
+        body["period_start"],
+        body["period_end"],
+        person["name"] if person else "",
+        person["id"] if person else "",
+    ]
+
+
 IMPORT_COLUMNS = [
     "subject_kind",
     "subject_id",
@@ -188,23 +207,7 @@ def import_csv(bodies: Sequence[dict[str, Any]]) -> bytes:
     writer = csv.writer(out)
     writer.writerow(IMPORT_COLUMNS)
     for body in bodies:
-        person = body["responsible_persons"][0] if body["responsible_persons"] else None
-        writer.writerow(
-            [
-                "organisation",
-                body["subject"]["id"],
-                body["subject"]["name"],
-                body["reason"],
-                body["legal_basis"],
-                body["document_number"],
-                ";".join(body["evidence"]),
-                body["decided_at"],
-                body["period_start"],
-                body["period_end"],
-                person["name"] if person else "",
-                person["id"] if person else "",
-            ]
-        )
+        writer.writerow(import_row(body))
     return out.getvalue().encode()
 
 
