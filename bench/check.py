@@ -46,6 +46,7 @@ from bench.processes import BenchAuthority, BenchProcess, loadgen, serve, start,
 from jointcredit.layout import Layout
 from jointcredit.registry_commands import SEED_FILE
 from jointcredit.service_index import SERVICES
+from services.responder.adapters.tables import designations, measure_targets
 from services.responder.domain.held import HeldDesignation, held_version
 from shared.auth.principal import Role
 from shared.catalogue import Catalogue
@@ -113,39 +114,8 @@ def _held(catalogue: Catalogue, state: DesignationState) -> HeldDesignation:
     )
 
 
-DESIGNATION_COLUMNS = [
-    "id",
-    "version",
-    "status",
-    "list_type",
-    "memorandum_code",
-    "subject_kind",
-    "subject_id",
-    "subject_name",
-    "period_start",
-    "period_end",
-    "initiating_department",
-    "document_number",
-    "decided_at",
-    "event_id",
-    "event_time",
-    "recorded_at",
-    "not_applicable",
-    "ignored_events",
-    "updated_at",
-]
-TARGET_COLUMNS = [
-    "designation_id",
-    "target_role",
-    "target_id",
-    "target_kind",
-    "target_name",
-    "measure_codes",
-    "state",
-    "cause",
-    "set_by_version",
-    "notified",
-]
+DESIGNATION_COLUMNS = [column.name for column in designations.columns]
+TARGET_COLUMNS = [column.name for column in measure_targets.columns]
 
 
 class RowMaker:
@@ -215,17 +185,17 @@ async def fill_responder(settings: ServiceSettings, catalogue: Catalogue, count:
     try:
         chunk = 100_000
         for first in range(0, count, chunk):
-            designations: list[tuple[Any, ...]] = []
-            targets: list[tuple[Any, ...]] = []
+            designation_rows: list[tuple[Any, ...]] = []
+            target_rows: list[tuple[Any, ...]] = []
             for serial in range(first, min(count, first + chunk)):
                 designation, its_targets = maker.rows(serial)
-                designations.append(designation)
-                targets.extend(its_targets)
+                designation_rows.append(designation)
+                target_rows.extend(its_targets)
             await connection.copy_records_to_table(
-                "designations", records=designations, columns=DESIGNATION_COLUMNS
+                "designations", records=designation_rows, columns=DESIGNATION_COLUMNS
             )
             await connection.copy_records_to_table(
-                "measure_targets", records=targets, columns=TARGET_COLUMNS
+                "measure_targets", records=target_rows, columns=TARGET_COLUMNS
             )
         await connection.execute("ANALYZE designations; ANALYZE measure_targets")
     finally:

@@ -117,21 +117,24 @@ class ConsumerLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Consume until `stop` is set; reconnects after broker failures."""
-        while not stop.is_set():
-            consumer = self.consumer_factory(self.settings, self.name, self.topics)
-            producer = make_producer(self.settings)
-            try:
-                await consumer.start()
-                await producer.start()
-                await self._consume(consumer, producer, stop)
-            except KafkaError as error:
-                log.warning(
-                    "consumer reconnecting", extra={"consumer": self.name, "error": repr(error)}
-                )
-                await sleep_unless_stopped(stop, 1.0)
-            finally:
-                await _quietly(consumer.stop())
-                await _quietly(producer.stop())
+        try:
+            while not stop.is_set():
+                consumer = self.consumer_factory(self.settings, self.name, self.topics)
+                producer = make_producer(self.settings)
+                try:
+                    await consumer.start()
+                    await producer.start()
+                    await self._consume(consumer, producer, stop)
+                except KafkaError as error:
+                    log.warning(
+                        "consumer reconnecting", extra={"consumer": self.name, "error": repr(error)}
+                    )
+                    await sleep_unless_stopped(stop, 1.0)
+                finally:
+                    await _quietly(consumer.stop())
+                    await _quietly(producer.stop())
+        finally:
+            await _quietly(self.log_watch.close())
 
     async def _consume(
         self, consumer: AIOKafkaConsumer, producer: AIOKafkaProducer, stop: asyncio.Event

@@ -45,6 +45,8 @@ class LogWatch:
     _anchors: dict[TopicPartition, Anchor] = field(default_factory=dict)
     _latest: dict[TopicPartition, Anchor] = field(default_factory=dict)
     _next_check: float = 0.0
+    _reader: AIOKafkaConsumer | None = None
+    """a consumer of no group, kept between checks (started at the first one)"""
 
     def processed(self, partition: TopicPartition, record: ConsumerRecord[bytes, bytes]) -> None:
         """`record` (the last of a batch) was applied: the anchor candidate for `partition`."""
@@ -67,7 +69,8 @@ class LogWatch:
         try:
             found, out_of_range, highwater = await self._read(anchors)
         except KafkaError:
-            return []  # the broker is not there now: checked again next time
+            await self.close()  # the broker is not there now: checked again next time
+            return []
         replaced = []
         for partition, anchor in anchors.items():
             record = found.get(partition)
@@ -95,37 +98,50 @@ class LogWatch:
         set[TopicPartition],
         dict[TopicPartition, int | None],
     ]:
-        reader = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.kafka_bootstrap_servers,
-            client_id=f"{self.settings.service_name}-log-watch",
-            group_id=None,
-            enable_auto_commit=False,
-            auto_offset_reset="none",
-            fetch_max_wait_ms=100,
-            request_timeout_ms=self.settings.kafka_request_timeout_ms,
-        )
+        reader = await self._started_reader()
         found: dict[TopicPartition, ConsumerRecord[bytes, bytes]] = {}
         out_of_range: set[TopicPartition] = set()
-        try:
-            await reader.start()
-            reader.assign(list(anchors))
-            for partition, anchor in anchors.items():
-                reader.seek(partition, anchor.offset)
-            deadline = time.monotonic() + READ_TIMEOUT_S
-            while time.monotonic() < deadline:
-                waiting = [p for p in anchors if p not in found and p not in out_of_range]
-                if not waiting:
-                    break
-                try:
-                    batches = await reader.getmany(*waiting, timeout_ms=200)
-                except OffsetOutOfRangeError as error:
-                    out_of_range.update(_partitions_of(error))
-                    continue
-                for partition, records in batches.items():
-                    found.setdefault(partition, records[0])
-                    reader.pause(partition)
-            return found, out_of_range, {p: reader.highwater(p) for p in anchors}
-        finally:
+        reader.assign(list(anchors))  # a new assignment: no position, pause or highwater kept
+        for partition, anchor in anchors.items():
+            reader.seek(partition, anchor.offset)
+        deadline = time.monotonic() + READ_TIMEOUT_S
+        while time.monotonic() < deadline:
+            waiting = [p for p in anchors if p not in found and p not in out_of_range]
+            if not waiting:
+                break
+            try:
+                batches = await reader.getmany(*waiting, timeout_ms=200)
+            except OffsetOutOfRangeError as error:
+                out_of_range.update(_partitions_of(error))
+                continue
+            for partition, records in batches.items():
+                found.setdefault(partition, records[0])
+                reader.pause(partition)
+        return found, out_of_range, {p: reader.highwater(p) for p in anchors}
+
+    async def _started_reader(self) -> AIOKafkaConsumer:
+        if self._reader is None:
+            reader = AIOKafkaConsumer(
+                bootstrap_servers=self.settings.kafka_bootstrap_servers,
+                client_id=f"{self.settings.service_name}-log-watch",
+                group_id=None,
+                enable_auto_commit=False,
+                auto_offset_reset="none",
+                fetch_max_wait_ms=100,
+                request_timeout_ms=self.settings.kafka_request_timeout_ms,
+            )
+            try:
+                await reader.start()
+            except BaseException:
+                await reader.stop()
+                raise
+            self._reader = reader
+        return self._reader
+
+    async def close(self) -> None:
+        """Stop the reader (the consumer loop ends, or the broker went away)."""
+        reader, self._reader = self._reader, None
+        if reader is not None:
             await reader.stop()
 
 

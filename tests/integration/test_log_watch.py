@@ -31,19 +31,22 @@ async def test_replaced_logs_are_told_from_intact_ones(database_url: str, bootst
     partition = TopicPartition(topic, 0)
     settings = settings_for(database_url, bootstrap, "unused", consumer_log_check_interval_s=0.01)
     watch = LogWatch(settings)
-    assert not watch.due()
+    try:
+        assert not watch.due()
 
-    watch.processed(partition, records[2])
-    watch.processed(partition, records[4])
-    assert watch.due()
-    assert await watch.replaced() == []  # offset 2 holds the same record; the anchor moves to 4
+        watch.processed(partition, records[2])
+        watch.processed(partition, records[4])
+        assert watch.due()
+        assert await watch.replaced() == []  # offset 2 holds the same record; the anchor moves to 4
 
-    other: ConsumerRecord[bytes, bytes] = dataclasses.replace(records[4], value=b"another log")
-    watch.processed(partition, other)
-    assert await watch.replaced() == []  # the anchor (offset 4, the real record) still holds
-    assert await watch.replaced() == [partition]  # now anchored on bytes the log does not hold
-    assert not watch.due()  # forgotten: anchored anew by the next record processed
+        other: ConsumerRecord[bytes, bytes] = dataclasses.replace(records[4], value=b"another log")
+        watch.processed(partition, other)
+        assert await watch.replaced() == []  # the anchor (offset 4, the real record) still holds
+        assert await watch.replaced() == [partition]  # now anchored on bytes the log does not hold
+        assert not watch.due()  # forgotten: anchored anew by the next record processed
 
-    beyond: ConsumerRecord[bytes, bytes] = dataclasses.replace(records[4], offset=9)
-    watch.processed(partition, beyond)
-    assert await watch.replaced() == [partition]  # the log ends (5) before the anchor (9)
+        beyond: ConsumerRecord[bytes, bytes] = dataclasses.replace(records[4], offset=9)
+        watch.processed(partition, beyond)
+        assert await watch.replaced() == [partition]  # the log ends (5) before the anchor (9)
+    finally:
+        await watch.close()

@@ -75,6 +75,16 @@ def response_deadline(
     return ResponseDeadline(deadline.due, overdue_from, deadline.provisional)
 
 
+def deadlines_for(
+    obligations: Iterable[Obligation], reached_at: datetime, calendar: WorkdayCalendar
+) -> tuple[tuple[Obligation, ResponseDeadline], ...]:
+    """Each obligation with its deadline, counted from `reached_at`."""
+    return tuple(
+        (obligation, response_deadline(reached_at, obligation.deadline_workdays, calendar))
+        for obligation in obligations
+    )
+
+
 def is_overdue(overdue_from: datetime, answered_at: datetime | None, as_of: datetime) -> bool:
     """Unanswered at `as_of`, and `as_of` is past the end of the due day."""
     unanswered = answered_at is None or answered_at > as_of

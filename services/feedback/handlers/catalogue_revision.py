@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.adapters import expectation_records, revision_queries
 from services.feedback.adapters.expectation_records import Scheduled
-from services.feedback.domain.obligations import obligations_for, response_deadline
+from services.feedback.domain.obligations import deadlines_for, obligations_for
 from shared.catalogue import Catalogue
 from shared.workdays import WorkdayCalendar
 
@@ -40,10 +40,7 @@ async def owe_revised(
         designations = await revision_queries.scheduled_unlifted(session, memorandum_code)
         if not designations:
             continue
-        owed = tuple(
-            (obligation, response_deadline(reached_at, obligation.deadline_workdays, calendar))
-            for obligation in added
-        )
+        owed = deadlines_for(added, reached_at, calendar)
         await expectation_records.insert_obligations_many(
             session,
             [

@@ -24,9 +24,9 @@ from services.feedback.domain.obligations import (
     Obligation,
     Reach,
     as_aware,
+    deadlines_for,
     local_date,
     obligations_for,
-    response_deadline,
 )
 from services.feedback.handlers.dependencies import HandlerDependencies
 from services.feedback.handlers.obligations import move_deadlines
@@ -111,12 +111,8 @@ class _Obligations:
         key = (memorandum_code, local_date(reached_at))
         found = self._owed.get(key)
         if found is None:
-            found = self._owed[key] = tuple(
-                (
-                    obligation,
-                    response_deadline(reached_at, obligation.deadline_workdays, self.calendar),
-                )
-                for obligation in self.owing(memorandum_code) or ()
+            found = self._owed[key] = deadlines_for(
+                self.owing(memorandum_code) or (), reached_at, self.calendar
             )
         return found
 

@@ -8,7 +8,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.adapters import designation_records, expectation_records
-from services.feedback.domain.obligations import obligations_for, response_deadline
+from services.feedback.domain.obligations import (
+    deadlines_for,
+    obligations_for,
+    response_deadline,
+)
 from shared.catalogue import Catalogue
 from shared.workdays import WorkdayCalendar
 
@@ -26,10 +30,7 @@ async def schedule_obligations(
     obligations = obligations_for(catalogue, memorandum_code)
     if obligations is None:
         return False
-    owed = [
-        (obligation, response_deadline(reached_at, obligation.deadline_workdays, calendar))
-        for obligation in obligations
-    ]
+    owed = deadlines_for(obligations, reached_at, calendar)
     await expectation_records.insert_obligations(
         session, designation_id, list_type, memorandum_code, reached_at, owed
     )

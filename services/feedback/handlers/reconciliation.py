@@ -17,10 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.feedback.adapters import overdue_queries
 from shared.delivery.outbox import OutgoingEvent, add_events
-from shared.events.envelope import new_event
-from shared.events.republish import REPUBLISH_REQUESTED, RepublishRequested
+from shared.events.republish import RepublishRequested, republish_request_event
 from shared.settings import ServiceSettings
-from shared.topics import Topic
 
 Reason = Literal["overdue_receipt", "broker_data_loss"]
 
@@ -65,15 +63,7 @@ async def request_republish(
         request = RepublishRequested(
             request_id=uuid.uuid4(), designation_ids=tuple(chunk), reason=reason, requested_at=now
         )
-        envelope = new_event(
-            REPUBLISH_REQUESTED,
-            settings.service_name,
-            request.model_dump(mode="json", exclude_none=True),
-            subject=str(request.request_id),
-        )
-        events.append(
-            OutgoingEvent(settings.topic(Topic.REPUBLISH_REQUESTS), str(chunk[0]), envelope)
-        )
+        events.append(republish_request_event(settings, request))
         request_ids.append(request.request_id)
         await overdue_queries.record_request(
             session, request.request_id, reason, len(chunk), as_of, requested_by

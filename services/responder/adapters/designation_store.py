@@ -104,24 +104,12 @@ async def load_many(
     return {row.id: _held(row, targets.get(row.id, ())) for row in rows}
 
 
-_STATE_COLUMNS = (
-    "version",
-    "status",
-    "list_type",
-    "memorandum_code",
-    "subject_kind",
-    "subject_id",
-    "subject_name",
-    "period_start",
-    "period_end",
-    "initiating_department",
-    "document_number",
-    "decided_at",
-    "event_id",
-    "event_time",
-    "recorded_at",
-    "not_applicable",
+_STATE_COLUMNS = tuple(
+    column.name
+    for column in designations.columns
+    if column.name not in ("id", "ignored_events", "updated_at")
 )
+"""What a newer version replaces: all but the key, the ignored-event count and the timestamp."""
 
 
 def _upsert() -> Any:

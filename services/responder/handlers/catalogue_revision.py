@@ -19,25 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.responder.adapters import held_queries
 from services.responder.settings import ResponderSettings
 from shared.catalogue import CatalogueRevision
-from shared.delivery.outbox import OutgoingEvent, add_events
-from shared.events.envelope import new_event
-from shared.events.republish import REPUBLISH_REQUESTED, RepublishRequested
-from shared.topics import Topic
+from shared.delivery.outbox import add_events
+from shared.events.republish import RepublishRequested, republish_request_event
 
 log = logging.getLogger(__name__)
 
 REQUEST_CHUNK = 500
 """designation ids per re-publish request (one event each)"""
-
-
-def _request(settings: ResponderSettings, request: RepublishRequested, key: str) -> OutgoingEvent:
-    envelope = new_event(
-        REPUBLISH_REQUESTED,
-        settings.service_name,
-        request.model_dump(mode="json", exclude_none=True),
-        subject=str(request.request_id),
-    )
-    return OutgoingEvent(settings.topic(Topic.REPUBLISH_REQUESTS), key, envelope)
 
 
 async def ask_to_match_again(
@@ -49,29 +37,26 @@ async def ask_to_match_again(
         return 0
     held = await held_queries.unlifted_ids(session, revision.changed)
     events = [
-        _request(
+        republish_request_event(
             settings,
             RepublishRequested(
                 request_id=uuid.uuid4(),
                 designation_ids=tuple(held[start : start + REQUEST_CHUNK]),
                 reason="catalogue_revised",
             ),
-            str(held[start]),
         )
         for start in range(0, len(held), REQUEST_CHUNK)
     ]
     if revision.newly_owed:
-        department = settings.department_code
         events.append(
-            _request(
+            republish_request_event(
                 settings,
                 RepublishRequested(
                     request_id=uuid.uuid4(),
-                    department_code=department,
+                    department_code=settings.department_code,
                     memorandum_codes=tuple(sorted(revision.newly_owed)),
                     reason="catalogue_revised",
                 ),
-                department,
             )
         )
     await add_events(session, events)
