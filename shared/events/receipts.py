@@ -1,11 +1,17 @@
-"""Receipts (反馈) a responder sends about a designation (docs/asyncapi.yaml contract)."""
+"""Receipts (反馈) a responder sends about a designation (docs/asyncapi.yaml contract).
+
+Each receipt can travel as an event of its own type, or together with the other receipts a
+department sends about one designation at one moment, in one `receipt.bundle.v1` event: one
+message, one broker write and one consumer inbox entry instead of a dozen. A bundled receipt is
+the same receipt (the same id and payload) as when it travels alone.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -16,6 +22,10 @@ class ReceiptEventType(StrEnum):
     measure_not_applicable = "receipt.measure-not-applicable.v1"
     measure_lifted = "receipt.measure-lifted.v1"
     enforcement = "receipt.enforcement.v1"
+
+
+RECEIPT_BUNDLE = "receipt.bundle.v1"
+"""The event type of several receipts about one designation sent together."""
 
 
 class MeasureTarget(BaseModel):
@@ -81,3 +91,22 @@ RECEIPT_MODELS: dict[str, type[ReceiptBase]] = {
     ReceiptEventType.measure_lifted: ReceiptMeasureLifted,
     ReceiptEventType.enforcement: ReceiptEnforcement,
 }
+
+
+class BundledReceipt(BaseModel):
+    """One receipt of a bundle: its own event type and its payload, as if sent alone."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    type: ReceiptEventType
+    data: dict[str, Any]
+
+
+class ReceiptBundle(BaseModel):
+    """Receipts of one department about one designation (of one or more of its versions)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    department_code: str
+    designation_id: uuid.UUID
+    receipts: list[BundledReceipt] = Field(min_length=1)

@@ -16,6 +16,7 @@ import asyncio
 import dataclasses
 import json
 import time
+import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ import pytest_asyncio
 
 from shared.topics import Topic
 from tests.support.designation_load import DesignationLoad
+from tests.support.events import unbundled
 from tests.support.fault_invariants import Snapshot, converged
 from tests.support.fault_platform import RESPONDERS, FaultPlatform
 from tests.support.processes import REPO
@@ -288,12 +290,13 @@ async def _until_feedback_and_court_hold_everything(platform: FaultPlatform) -> 
             for r in await platform.fetch(feedback, "SELECT receipt_id FROM receipts")
         }
         sent = {
-            r["event_id"]
+            uuid.UUID(receipt["id"])
             for r in await platform.fetch(
                 platform.layout.database("responder", "court"),
-                "SELECT event_id FROM outbox WHERE topic = $1",
+                "SELECT value FROM outbox WHERE topic = $1",
                 receipts,
             )
+            for receipt in unbundled(json.loads(r["value"]))
         }
         if seen == truth and sent <= stored:
             return

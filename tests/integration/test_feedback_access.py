@@ -10,6 +10,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from services.feedback.adapters.tables import metadata
@@ -173,3 +174,59 @@ async def test_migrations_build_the_declared_schema_and_downgrade(
     config = alembic_config(MIGRATIONS, service.settings)
     await asyncio.to_thread(command.downgrade, config, "0001")
     await asyncio.to_thread(command.upgrade, config, "head")
+
+
+async def test_expected_measures_move_onto_their_expectations_and_back(
+    service: RunningFeedback,
+) -> None:
+    """Revision 0003 folds the `expected_measures` rows of a database at 0002 into the
+    expectations' `measure_codes`; its downgrade unfolds them again."""
+    config = alembic_config(MIGRATIONS, service.settings)
+    engine = make_engine(service.settings)
+    designation = "6f1c5d0e-0000-4000-8000-000000000001"
+    expectation = (
+        "INSERT INTO expectations (designation_id, department_code, list_type, memorandum_code,"
+        " reached_at, reached_month, deadline_workdays, due_date, overdue_from, provisional)"
+        f" VALUES ('{designation}', :department, 'black', 'm', now(), '2026-11', 5,"
+        " current_date, now(), false)"
+    )
+    try:
+        await asyncio.to_thread(command.downgrade, config, "0002")
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO designations (id, version, status, list_type, memorandum_code,"
+                    " initiating_department, subject_kind, subject_id, subject_name,"
+                    " document_number, decided_at, period_start, first_seen_at, reached_at,"
+                    f" reached_month) VALUES ('{designation}', 1, 'active', 'black', 'm',"
+                    " 'court', 'organisation', 'x', 'x', 'x', now(), current_date, now(),"
+                    " now(), '2026-11')"
+                )
+            )
+            for department in ("court", "tax"):
+                await connection.execute(text(expectation), {"department": department})
+            await connection.execute(
+                text(
+                    "INSERT INTO expected_measures (designation_id, department_code, measure_code)"
+                    f" VALUES ('{designation}', 'court', 'b_measure'),"
+                    f" ('{designation}', 'court', 'a_measure'), ('{designation}', 'tax', 'c')"
+                )
+            )
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text("SELECT department_code, measure_codes FROM expectations")
+            )
+            folded: dict[str, list[str]] = {row[0]: row[1] for row in rows}
+        assert folded == {"court": ["a_measure", "b_measure"], "tax": ["c"]}
+        await asyncio.to_thread(command.downgrade, config, "0002")
+        async with engine.connect() as connection:
+            unfolded = (
+                await connection.execute(text("SELECT count(*) FROM expected_measures"))
+            ).scalar()
+        assert unfolded == 3
+    finally:
+        await asyncio.to_thread(command.upgrade, config, "head")
+        async with engine.begin() as connection:
+            await connection.execute(text("DELETE FROM designations"))
+        await engine.dispose()

@@ -46,6 +46,10 @@ async def test_a_department_named_by_a_revision_is_owed_by_designations_in_force
         "response_deadline_workdays": 3,
     }
     change = CatalogueChange(entity="measure", action="added", code=added["code"], value=added)
+    # and one more measure for a department owing already: it owes it too, by its old deadline
+    already = sorted(owing)[0]
+    more = {**template, "code": "revision_more_incentive", "implementing_departments": [already]}
+    more_change = CatalogueChange(entity="measure", action="added", code=more["code"], value=more)
     in_force = designation_state(memorandum_code="tax_credit_a", list_type="red", serial=8801)
     revoked = designation_state(
         memorandum_code="tax_credit_a", list_type="red", serial=8802, status="revoked"
@@ -59,7 +63,7 @@ async def test_a_department_named_by_a_revision_is_owed_by_designations_in_force
     ]
     headers = authority.headers("oversight", Role.oversight)
     async with running_feedback(database_url, bootstrap, authority) as service:
-        version_1, version_2 = catalogue_events([change])
+        version_1, version_2 = catalogue_events([change, more_change])
         await publish_all(service.settings, Topic.CATALOGUE, [version_1])
         await service.wait_catalogue(1)
         await publish_all(service.settings, Topic.DESIGNATIONS, events)
@@ -96,9 +100,32 @@ async def test_a_department_named_by_a_revision_is_owed_by_designations_in_force
         )
         assert earliest == REACHED
         measures = await service.scalar(
-            "SELECT array_agg(measure_code) FROM expected_measures WHERE department_code = 'court'"
+            "SELECT measure_codes FROM expectations WHERE department_code = 'court'"
         )
         assert measures == ["revision_court_incentive"]
+        grown = await service.scalar(
+            "SELECT measure_codes FROM expectations WHERE department_code = :code"
+            " AND designation_id = :id",
+            code=already,
+            id=uuid.UUID(in_force["id"]),
+        )
+        assert "revision_more_incentive" in grown
+        assert grown == sorted(set(grown))
+        kept = await service.scalar(
+            "SELECT reached_at FROM expectations WHERE department_code = :code"
+            " AND designation_id = :id",
+            code=already,
+            id=uuid.UUID(in_force["id"]),
+        )
+        assert kept == REACHED
+        by_measure = (
+            await service.client.get(
+                "/v1/statistics/departments",
+                params={"group_by": "measure", "measure": "revision_more_incentive"},
+                headers=headers,
+            )
+        ).json()
+        assert [row["owed"] for row in by_measure["rows"]] == [1]
 
         answer = make_receipt(
             ReceiptEventType.received, "court", in_force, events[0], datetime.now(UTC)

@@ -15,7 +15,7 @@ import pytest
 from shared.auth.principal import Role
 from shared.events.designations import DesignationEventType
 from shared.events.envelope import new_event
-from shared.events.receipts import ReceiptEventType
+from shared.events.receipts import RECEIPT_BUNDLE, ReceiptEventType
 from shared.topics import Topic
 from tests.support.auth import TestAuthority
 from tests.support.events import designation_state, seed_document
@@ -217,9 +217,21 @@ async def test_events_feedback_cannot_read_are_dead_lettered_and_the_partition_m
     unknown_version = new_event(
         "receipt.received.v9", "responder-court", good.data, subject=state["id"]
     )
+    foreign_bundle = new_event(
+        RECEIPT_BUNDLE,
+        "responder-market",
+        {
+            "department_code": "market",
+            "designation_id": state["id"],
+            "receipts": [{"type": ReceiptEventType.received.value, "data": good.data}],
+        },
+        subject=state["id"],
+    )
     async with running_feedback(database_url, bootstrap, authority) as service:
         await publish_all(
-            service.settings, Topic.RECEIPTS, [invalid, unknown_version, good.envelope]
+            service.settings,
+            Topic.RECEIPTS,
+            [invalid, unknown_version, foreign_bundle, good.envelope],
         )
 
         async def stored() -> bool:
@@ -229,14 +241,15 @@ async def test_events_feedback_cannot_read_are_dead_lettered_and_the_partition_m
         letters = await read_until(
             bootstrap,
             service.settings.topic(Topic.DEAD_LETTERS),
-            lambda found: len(found) >= 2,
+            lambda found: len(found) >= 3,
         )
         ids = {dict(r.headers)["ce_id"].decode() for r in letters}
-        assert ids == {str(invalid.id), str(unknown_version.id)}
+        assert ids == {str(invalid.id), str(unknown_version.id), str(foreign_bundle.id)}
         for letter in letters:
             headers = dict(letter.headers)
             assert headers["dlq_consumer"].decode() == service.settings.consumer_group
             assert (
                 b"feedback does not read" in headers["dlq_error"]
                 or b"invalid" in headers["dlq_error"]
+                or b"another department or designation" in headers["dlq_error"]
             )

@@ -29,6 +29,7 @@ from tests.support.feedback import (
     SHANGHAI,
     RunningFeedback,
     Scenario,
+    bundled,
     catalogue_events,
     department_change,
     expected_figures,
@@ -111,22 +112,31 @@ async def fed(database_url: str, bootstrap: str, authority: TestAuthority) -> As
         await publish_all(service.settings, Topic.RECEIPTS, early)
         await service.wait_consumed(2 + len(early))
         await publish_all(service.settings, Topic.DESIGNATIONS, scenario.designation_events())
-        rest = [r.envelope for r in scenario.receipts if r.data["designation_id"] not in first]
         repeated_receipts = [e for e in scenario.repeated if ".receipt." in e.type]
         repeated_designations = [e for e in scenario.repeated if ".designation." in e.type]
+        # the rest as responders send them, in bundles (those repeated under their own event
+        # id stay single, so that their repetition is one the inbox recognises)
+        single = {e.id for e in repeated_receipts}
+        rest = [r for r in scenario.receipts if r.data["designation_id"] not in first]
+        sent = [r.envelope for r in rest if r.envelope.id in single] + bundled(
+            r for r in rest if r.envelope.id not in single
+        )
+        assert any(".receipt.bundle." in e.type for e in sent)
         await publish_all(
-            service.settings, Topic.RECEIPTS, rest + scenario.resent + repeated_receipts
+            service.settings,
+            Topic.RECEIPTS,
+            sent + scenario.resent + repeated_receipts + sent[-1:],
         )
         await publish_all(service.settings, Topic.DESIGNATIONS, repeated_designations)
         distinct = (
-            2 + len(scenario.receipts) + len(scenario.resent) + len(scenario.designation_events())
+            2 + len(early) + len(sent) + len(scenario.resent) + len(scenario.designation_events())
         )
         await service.wait_consumed(distinct)
 
         async def all_seen() -> bool:
             seen = MESSAGES.labels(group, "processed")._value.get()
             seen += MESSAGES.labels(group, "duplicate")._value.get()
-            return bool(seen >= distinct + len(scenario.repeated))
+            return bool(seen >= distinct + len(scenario.repeated) + 1)
 
         await wait_for(all_seen, 30)
         yield Fed(

@@ -19,7 +19,8 @@ from shared.events.catalogue import (
     whole_catalogue_version,
 )
 from shared.events.designations import DesignationEventType
-from shared.events.envelope import Envelope, new_event
+from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope, new_event
+from shared.events.receipts import RECEIPT_BUNDLE
 from shared.identifiers import make_credit_code, make_resident_id
 from shared.kafka import make_producer
 from shared.settings import ServiceSettings
@@ -108,3 +109,19 @@ async def publish(settings: ServiceSettings, topic: Topic, events: Iterable[Enve
             )
     finally:
         await producer.stop()
+
+
+def unbundled(envelope: dict[str, Any]) -> list[dict[str, Any]]:
+    """A receipts-topic event as the receipts it carries, each shaped as if sent alone (its
+    receipt id as the envelope id): a `receipt.bundle.v1` event gives one per bundled receipt."""
+    if envelope["type"] != EVENT_TYPE_PREFIX + RECEIPT_BUNDLE:
+        return [envelope]
+    return [
+        envelope
+        | {
+            "id": one["data"]["receipt_id"],
+            "type": EVENT_TYPE_PREFIX + one["type"],
+            "data": one["data"],
+        }
+        for one in envelope["data"]["receipts"]
+    ]

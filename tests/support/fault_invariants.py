@@ -27,6 +27,7 @@ import orjson
 
 from shared.events.designations import DesignationSubject, ResponsiblePerson
 from shared.topics import Topic
+from tests.support.events import unbundled
 from tests.support.fault_platform import RESPONDERS, FaultPlatform
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -148,7 +149,11 @@ async def _check_responder(
         "SELECT event_id, value FROM outbox WHERE topic = $1",
         fp.topic(Topic.RECEIPTS),
     )
-    return {row["event_id"]: Sent(RECEIPT_KIND[_json(row["value"])["type"]]) for row in rows}
+    return {
+        uuid.UUID(receipt["id"]): Sent(RECEIPT_KIND[receipt["type"]])
+        for row in rows
+        for receipt in unbundled(_json(row["value"]))
+    }
 
 
 async def _check_feedback(fp: FaultPlatform, found: Snapshot, sent: dict[uuid.UUID, Sent]) -> None:

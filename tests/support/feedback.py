@@ -34,7 +34,7 @@ from shared.events.catalogue import (
 )
 from shared.events.designations import DesignationEventType
 from shared.events.envelope import Envelope, new_event
-from shared.events.receipts import ReceiptEventType
+from shared.events.receipts import RECEIPT_BUNDLE, ReceiptEventType
 from shared.identifiers import make_credit_code
 from shared.kafka import make_producer
 from shared.persistence.database import drop_database
@@ -301,6 +301,29 @@ def make_receipt(
         data["measure_code"] = measure
     envelope = new_event(kind.value, f"responder-{department}", data, subject=designation["id"])
     return Receipt(kind, data, at(envelope, recorded_at))
+
+
+def bundled(receipts: Iterable[Receipt]) -> list[Envelope]:
+    """The receipts as responders send them: those of one department about one designation
+    together in one `receipt.bundle.v1` event (in their order), a lone one as itself."""
+    groups: dict[tuple[str, str], list[Receipt]] = {}
+    for receipt in receipts:
+        groups.setdefault((receipt.department, receipt.data["designation_id"]), []).append(receipt)
+    envelopes = []
+    for (department, designation_id), together in groups.items():
+        if len(together) == 1:
+            envelopes.append(together[0].envelope)
+            continue
+        data = {
+            "department_code": department,
+            "designation_id": designation_id,
+            "receipts": [{"type": r.kind.value, "data": r.data} for r in together],
+        }
+        envelope = new_event(
+            RECEIPT_BUNDLE, f"responder-{department}", data, subject=designation_id
+        )
+        envelopes.append(at(envelope, together[-1].occurred_at))
+    return envelopes
 
 
 LIFECYCLES: dict[str, tuple[str, ...]] = {

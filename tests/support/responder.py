@@ -36,6 +36,7 @@ from tests.support.events import (
     publish,
     seed_catalogue_event,
     seed_document,
+    unbundled,
 )
 from tests.support.infra import FAST_GROUP_TIMEOUTS
 from tests.support.kafka import read_until, wait_for
@@ -224,10 +225,13 @@ class ResponderHarness:
     async def receipts(
         self, done: Callable[[list[dict[str, Any]]], bool], timeout_s: float = 30.0
     ) -> list[dict[str, Any]]:
-        """The receipts topic as parsed envelopes, once `done(envelopes)` holds."""
+        """The receipts on the receipts topic as parsed envelopes (bundles unpacked: one per
+        receipt), once `done(envelopes)` holds."""
 
         def parsed(records: Iterable[Any]) -> list[dict[str, Any]]:
-            return [orjson.loads(record.value) for record in records]
+            return [
+                receipt for record in records for receipt in unbundled(orjson.loads(record.value))
+            ]
 
         records = await read_until(
             self.bootstrap,

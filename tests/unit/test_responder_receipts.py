@@ -9,11 +9,15 @@ from typing import Any
 
 import pytest
 
+from services.feedback.handlers.receipts import parse_receipts
+from services.responder.adapters import receipt_outbox
 from services.responder.domain.held import HeldDesignation, TargetState, held_version
 from services.responder.domain.receipts import lifted_beyond, receipts_for
+from services.responder.settings import ResponderSettings
 from shared.catalogue import Catalogue
 from shared.events.designations import DesignationState
-from shared.events.receipts import ReceiptEventType
+from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope
+from shared.events.receipts import RECEIPT_BUNDLE, ReceiptEventType
 from tests.support.events import designation_state, person_id, seed_document
 
 pytestmark = pytest.mark.unit
@@ -46,6 +50,14 @@ def _apply(
         event_id=uuid.uuid5(state.id, str(state.version)),
         event_time=MOMENT,
         recorded_at=MOMENT,
+    )
+
+
+def _settings() -> ResponderSettings:
+    return ResponderSettings(
+        department_code="court",
+        database_url="postgresql+asyncpg://unused/unused",
+        kafka_bootstrap_servers="unused:9092",
     )
 
 
@@ -144,3 +156,37 @@ def test_any_order_of_versions_converges(catalogue: Catalogue, base: dict[str, A
             )
         )
     assert len(finals) == 1
+
+
+def test_a_designations_receipts_travel_in_one_bundle_that_feedback_unpacks_as_sent(
+    catalogue: Catalogue, base: dict[str, Any]
+) -> None:
+    settings = _settings()
+    held = _apply(catalogue, None, base)
+    receipts = receipts_for("court", held)
+    assert len(receipts) > 2
+    [event] = receipt_outbox.outgoing(settings, receipts)
+    assert event.key == str(held.id)
+    assert event.envelope.type == EVENT_TYPE_PREFIX + RECEIPT_BUNDLE
+    unpacked = parse_receipts(Envelope.parse(event.envelope.to_bytes()))
+    assert [new.receipt for new in unpacked] == [receipt.data for receipt in receipts]
+    assert {new.event_id for new in unpacked} == {event.envelope.id}
+    # the same receipts, in any order, are the same bundle: a consumer's inbox knows it again
+    [again] = receipt_outbox.outgoing(settings, list(reversed(receipts)))
+    assert again.envelope.id == event.envelope.id
+    [fewer] = receipt_outbox.outgoing(settings, receipts[:-1])
+    assert fewer.envelope.id != event.envelope.id
+
+
+def test_a_lone_receipt_travels_as_its_own_event_under_its_receipt_id(
+    catalogue: Catalogue, base: dict[str, Any]
+) -> None:
+    settings = _settings()
+    held = _apply(catalogue, None, base)
+    other = _apply(catalogue, None, base | {"id": str(uuid.uuid4())})
+    received = receipts_for("court", held)[0]
+    events = receipt_outbox.outgoing(settings, [received, *receipts_for("court", other)])
+    assert [e.key for e in events] == [str(held.id), str(other.id)]
+    assert events[0].envelope.id == received.id
+    assert events[0].envelope.type == EVENT_TYPE_PREFIX + ReceiptEventType.received.value
+    assert events[1].envelope.type == EVENT_TYPE_PREFIX + RECEIPT_BUNDLE

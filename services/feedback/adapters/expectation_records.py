@@ -1,4 +1,5 @@
-"""SQL for expected responses: one row per designation and owing department."""
+"""SQL for expected responses: one row per designation and owing department, with the
+measures it owes them for."""
 
 from __future__ import annotations
 
@@ -20,22 +21,21 @@ _DESIGNATIONS = (
 )
 _INSERT_EXPECTATIONS = text(
     "INSERT INTO expectations (designation_id, department_code, list_type, memorandum_code, "
-    "reached_at, reached_month, deadline_workdays, due_date, overdue_from, provisional) "
+    "reached_at, reached_month, deadline_workdays, due_date, overdue_from, provisional, "
+    "measure_codes) "
     "SELECT d.id, o.department_code, CAST(:list_type AS text), CAST(:memorandum_code AS text), "
-    "d.reached_at, d.reached_month, o.workdays, o.due_date, o.overdue_from, o.provisional "
+    "d.reached_at, d.reached_month, o.workdays, o.due_date, o.overdue_from, o.provisional, "
+    "CAST(string_to_array(o.measures, ' ') AS varchar[]) "
     f"FROM {_DESIGNATIONS} CROSS JOIN unnest(CAST(:departments AS text[]), "
     "CAST(:workdays AS integer[]), CAST(:due_dates AS date[]), "
-    "CAST(:overdue_from AS timestamptz[]), CAST(:provisional AS boolean[])) "
-    "AS o(department_code, workdays, due_date, overdue_from, provisional) "
-    "ON CONFLICT DO NOTHING"
-)
-_INSERT_EXPECTED_MEASURES = text(
-    "INSERT INTO expected_measures (designation_id, department_code, measure_code) "
-    "SELECT d.id, m.department_code, m.measure_code "
-    "FROM unnest(CAST(:ids AS uuid[])) AS d(id) "
-    "CROSS JOIN unnest(CAST(:departments AS text[]), CAST(:measures AS text[])) "
-    "AS m(department_code, measure_code) "
-    "ON CONFLICT DO NOTHING"
+    "CAST(:overdue_from AS timestamptz[]), CAST(:provisional AS boolean[]), "
+    "CAST(:measures AS text[])) "
+    "AS o(department_code, workdays, due_date, overdue_from, provisional, measures) "
+    # owed before (a revision naming more measures of a department): only the measures grow
+    "ON CONFLICT (designation_id, department_code) DO UPDATE SET measure_codes = "
+    "ARRAY(SELECT DISTINCT c FROM unnest(expectations.measure_codes || excluded.measure_codes)"
+    " AS c ORDER BY c) "
+    "WHERE NOT excluded.measure_codes <@ expectations.measure_codes"
 )
 _ANSWERED_FROM_RECEIPTS = text(
     "UPDATE expectations AS e SET first_received_at = f.first "
@@ -75,28 +75,29 @@ async def insert_obligations(
 
 
 async def insert_obligations_many(session: AsyncSession, scheduled: Sequence[Scheduled]) -> None:
-    """One row per owing department and one per (department, measure) of every designation.
+    """One row per owing department of every designation, with the measures it owes them for.
 
-    A designation is owed by dozens of departments and well over a hundred measures, and a
-    consumer batch holds many designations, mostly of one memorandum reached on one day: they
-    share their obligations. So the designations of each such group are written in two
-    statements, their ids crossed in SQL with the group's obligations (sent once), instead of
-    arrays of every row built and encoded in Python. Then receipts that arrived before their
-    designation answer it (one statement for all)."""
-    groups: dict[tuple[str, str, Owed], list[Scheduled]] = {}
+    A designation is owed by dozens of departments, and a consumer batch holds many
+    designations, mostly of one memorandum reached on one day: they share their obligations.
+    So the designations of each such group are written in one statement, their ids crossed in
+    SQL with the group's obligations (sent once), instead of arrays of every row built and
+    encoded in Python. A department owed before keeps its row (and deadline); measures it is
+    newly owed are added to the row's. Then receipts that arrived before their designation
+    answer it (one statement for all)."""
+    groups: dict[tuple[str, str, Owed], dict[uuid.UUID, Scheduled]] = {}
     for one in scheduled:
         if one.owed:
-            groups.setdefault((one.list_type, one.memorandum_code, one.owed), []).append(one)
+            key = (one.list_type, one.memorandum_code, one.owed)
+            groups.setdefault(key, {}).setdefault(one.designation_id, one)
     if not groups:
         return
     for (list_type, memorandum_code, owed), members in groups.items():
-        ids = [one.designation_id for one in members]
         await session.execute(
             _INSERT_EXPECTATIONS,
             {
-                "ids": ids,
-                "reached_at": [one.reached_at for one in members],
-                "reached_months": [month_of(one.reached_at) for one in members],
+                "ids": list(members),
+                "reached_at": [one.reached_at for one in members.values()],
+                "reached_months": [month_of(one.reached_at) for one in members.values()],
                 "list_type": list_type,
                 "memorandum_code": memorandum_code,
                 "departments": [obligation.department_code for obligation, _ in owed],
@@ -104,25 +105,12 @@ async def insert_obligations_many(session: AsyncSession, scheduled: Sequence[Sch
                 "due_dates": [deadline.due_date for _, deadline in owed],
                 "overdue_from": [deadline.overdue_from for _, deadline in owed],
                 "provisional": [deadline.provisional for _, deadline in owed],
+                "measures": [" ".join(obligation.measure_codes) for obligation, _ in owed],
             },
         )
-        pairs = [
-            (obligation.department_code, code)
-            for obligation, _ in owed
-            for code in obligation.measure_codes
-        ]
-        if pairs:
-            await session.execute(
-                _INSERT_EXPECTED_MEASURES,
-                {
-                    "ids": ids,
-                    "departments": [department for department, _ in pairs],
-                    "measures": [code for _, code in pairs],
-                },
-            )
     await session.execute(
         _ANSWERED_FROM_RECEIPTS,
-        {"ids": [one.designation_id for members in groups.values() for one in members]},
+        {"ids": [id_ for members in groups.values() for id_ in members]},
     )
 
 

@@ -94,12 +94,7 @@ def _group(keys: dict[Dimension, str], group_by: Sequence[Dimension]) -> str:
 
 def _owed_sql(group_by: Sequence[Dimension], where: StatisticsFilter) -> tuple[str, dict[str, Any]]:
     by_measure = "measure" in group_by or "measure" in where.equals
-    join = (
-        " JOIN expected_measures m ON m.designation_id = e.designation_id"
-        " AND m.department_code = e.department_code"
-        if by_measure
-        else ""
-    )
+    join = " CROSS JOIN LATERAL unnest(e.measure_codes) AS m(measure_code)" if by_measure else ""
     filters, params = _where(_OWED_KEYS, where)
     sql = (
         f"SELECT {_select_keys(_OWED_KEYS, group_by)}"

@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.delivery.tables import add_delivery_tables
 
@@ -125,20 +125,13 @@ expectations = Table(
     Column("provisional", Boolean, nullable=False),
     Column("first_received_at", DateTime(timezone=True), nullable=True),
     Column("last_republish_requested_at", DateTime(timezone=True), nullable=True),
+    Column("measure_codes", ARRAY(String(CODE)), nullable=False, server_default=text("'{}'")),
     Index("expectations_department", "department_code", "reached_month"),
     Index(
         "expectations_unanswered",
         "overdue_from",
         postgresql_where=text("first_received_at IS NULL"),
     ),
-)
-
-expected_measures = Table(
-    "expected_measures",
-    metadata,
-    Column("designation_id", UUID(as_uuid=True), primary_key=True),
-    Column("department_code", String(CODE), primary_key=True),
-    Column("measure_code", String(CODE), primary_key=True),
 )
 
 receipts = Table(

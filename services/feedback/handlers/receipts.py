@@ -1,5 +1,8 @@
 """Receipts from responders: stored once by receipt id; a `received` one answers its designation.
 
+A receipt arrives as its own event or in a bundle with the other receipts a department sent
+about the same designation at the same moment; either way each is stored by its receipt id.
+
 A batch's receipts are gathered while the consumer handles its messages and written together
 just before the batch's transaction commits: one statement locks their designations, one
 inserts them all (a re-sent receipt id is skipped by the database), one marks the designations
@@ -21,7 +24,7 @@ from services.feedback.adapters.receipt_records import NewReceipt
 from services.feedback.domain.receipts import KIND_OF_EVENT, ReceiptKind, facts_of
 from shared.delivery.consumer import MessageContext, PermanentError, gathered_for_commit
 from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope
-from shared.events.receipts import RECEIPT_MODELS
+from shared.events.receipts import RECEIPT_BUNDLE, RECEIPT_MODELS, ReceiptBundle
 
 _PENDING = "feedback_pending_receipts"
 
@@ -29,28 +32,49 @@ Counted = Callable[[int, int], None]
 """Called after the commit with (recorded, duplicates)."""
 
 
-def parse_receipt(envelope: Envelope) -> NewReceipt:
+def parse_receipts(envelope: Envelope) -> list[NewReceipt]:
+    """The receipts an event carries: itself, or those of its bundle."""
     event_type = envelope.type.removeprefix(EVENT_TYPE_PREFIX)
+    if event_type != RECEIPT_BUNDLE:
+        return [_parsed(envelope.id, event_type, envelope.data)]
+    try:
+        bundle = ReceiptBundle.model_validate(envelope.data)
+    except ValidationError as error:
+        raise PermanentError(f"invalid receipt bundle: {error}") from error
+    receipts = [_parsed(envelope.id, one.type.value, one.data) for one in bundle.receipts]
+    for new in receipts:
+        if (new.receipt.department_code, new.receipt.designation_id) != (
+            bundle.department_code,
+            bundle.designation_id,
+        ):
+            raise PermanentError(
+                f"receipt bundle of {bundle.department_code} about {bundle.designation_id}"
+                f" carries receipt {new.receipt.receipt_id} of another department or designation"
+            )
+    return receipts
+
+
+def _parsed(event_id: uuid.UUID, event_type: str, data: object) -> NewReceipt:
     kind = KIND_OF_EVENT.get(event_type)
     if kind is None:
-        raise PermanentError(f"feedback does not read {envelope.type}")
+        raise PermanentError(f"feedback does not read {EVENT_TYPE_PREFIX}{event_type}")
     try:
-        receipt = RECEIPT_MODELS[event_type].model_validate(envelope.data)
+        receipt = RECEIPT_MODELS[event_type].model_validate(data)
     except ValidationError as error:
         raise PermanentError(f"invalid receipt: {error}") from error
-    return NewReceipt(envelope.id, receipt, facts_of(kind, receipt))
+    return NewReceipt(event_id, receipt, facts_of(kind, receipt))
 
 
 def record_receipt(envelope: Envelope, context: MessageContext, counted: Counted) -> None:
-    """Gather the receipt; the batch's receipts are written before its transaction commits."""
-    new = parse_receipt(envelope)
+    """Gather the receipts; the batch's receipts are written before its transaction commits."""
+    receipts = parse_receipts(envelope)
     session = context.session
 
     async def flush(receipts: list[NewReceipt]) -> None:
         recorded, duplicates = await write_receipts(session, receipts)
         context.after_commit(lambda: counted(recorded, duplicates))
 
-    gathered_for_commit(context, _PENDING, flush).append(new)
+    gathered_for_commit(context, _PENDING, flush).extend(receipts)
 
 
 async def write_receipts(session: AsyncSession, receipts: list[NewReceipt]) -> tuple[int, int]:

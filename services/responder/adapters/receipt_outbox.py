@@ -1,7 +1,15 @@
-"""Receipts into the outbox, keyed by designation id, the envelope id being the receipt id."""
+"""Receipts into the outbox, keyed by designation id.
+
+The receipts given about one designation go as one `receipt.bundle.v1` event when there are
+several (a designation version's received, applied and not-applicable receipts: one message
+instead of a dozen), as their own event when alone (an enforcement). A lone receipt's envelope
+id is its receipt id; a bundle's is derived from the ids of the receipts it carries, so sending
+the same receipts again gives the same envelope id and a consumer's inbox recognises it.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,30 +18,63 @@ from services.responder.domain.receipts import Receipt
 from services.responder.settings import ResponderSettings
 from shared.delivery.outbox import OutgoingEvent, add_events
 from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope
+from shared.events.receipts import RECEIPT_BUNDLE
 from shared.topics import Topic
 from shared.tracing import current_traceparent
+
+BUNDLE_NAMESPACE = uuid.UUID("0d6b1f4e-7c2a-5b9e-8d3f-4a5b6c7d8e9f")
+
+
+def bundle_id(receipt_ids: Sequence[uuid.UUID]) -> uuid.UUID:
+    """The same receipts, in whatever order, give the same bundle id."""
+    return uuid.uuid5(BUNDLE_NAMESPACE, "|".join(sorted(str(id_) for id_ in receipt_ids)))
+
+
+def _payload(receipt: Receipt) -> dict[str, object]:
+    return receipt.data.model_dump(mode="json") | dict(receipt.extra)
 
 
 def outgoing(
     settings: ResponderSettings, receipts: Sequence[Receipt], traceparent: str | None = None
 ) -> list[OutgoingEvent]:
-    """The receipts as outbox events, in the trace of `traceparent` (default: the current one)."""
+    """The receipts as outbox events, one per designation, in the trace of `traceparent`
+    (default: the current one)."""
     topic = settings.topic(Topic.RECEIPTS)
     traceparent = traceparent or current_traceparent()
-    events = []
-    ids: dict[object, str] = {}  # a designation's receipts share it: formatted once
+    by_designation: dict[uuid.UUID, list[Receipt]] = {}
     for receipt in receipts:
-        designation = receipt.data.designation_id
-        designation_id = ids.get(designation) or ids.setdefault(designation, str(designation))
-        envelope = Envelope(
-            id=receipt.id,
-            type=EVENT_TYPE_PREFIX + receipt.type.value,
-            source=settings.receipt_source,
-            time=receipt.data.recorded_at,
-            subject=designation_id,
-            data=receipt.data.model_dump(mode="json") | dict(receipt.extra),
-            traceparent=traceparent,
-        )
+        by_designation.setdefault(receipt.data.designation_id, []).append(receipt)
+    events = []
+    for designation, together in by_designation.items():
+        designation_id = str(designation)
+        first = together[0]
+        if len(together) == 1:
+            envelope = Envelope(
+                id=first.id,
+                type=EVENT_TYPE_PREFIX + first.type.value,
+                source=settings.receipt_source,
+                time=first.data.recorded_at,
+                subject=designation_id,
+                data=_payload(first),
+                traceparent=traceparent,
+            )
+        else:
+            envelope = Envelope(
+                id=bundle_id([receipt.id for receipt in together]),
+                type=EVENT_TYPE_PREFIX + RECEIPT_BUNDLE,
+                source=settings.receipt_source,
+                time=first.data.recorded_at,
+                subject=designation_id,
+                data={
+                    "department_code": first.data.department_code,
+                    "designation_id": designation_id,
+                    "receipts": [
+                        {"type": receipt.type.value, "data": _payload(receipt)}
+                        for receipt in together
+                    ],
+                },
+                traceparent=traceparent,
+            )
         events.append(OutgoingEvent(topic, designation_id, envelope))
     return events
 
