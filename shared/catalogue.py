@@ -133,6 +133,9 @@ class Catalogue:
         self._by_memorandum: dict[str, list[Measure]] = {}
         for measure in self.measures.values():
             self._by_memorandum.setdefault(measure.memorandum, []).append(measure)
+        self._implemented: dict[tuple[str, str], list[tuple[Measure, frozenset[str]]]] = {}
+        """a department's measures for a memorandum and whom each reaches (a version never
+        changes: computed once per pair, on the first designation that asks)"""
 
     def memoranda_triggered(self, memorandum_code: str) -> list[Memorandum]:
         """The designation's own memorandum plus the general ones of the same list type."""
@@ -168,21 +171,32 @@ class Catalogue:
         """This department's measures for a designation, each with the targets it reaches."""
         persons = tuple(responsible_persons)
         outcomes = []
-        for measure in self.candidate_measures(memorandum_code):
-            if department_code not in measure.implementing_departments:
-                continue
-            reaches = set(measure.subject_types)
+        subject_reached = subject.kind
+        for measure, reaches in self._implemented_by(department_code, memorandum_code):
             targets: list[Target] = []
-            if SubjectType(subject.kind) in reaches:
+            if subject_reached in reaches:
                 targets.append(Target(subject.kind, subject.id, "subject", subject.name))
             if subject.kind == "organisation":
                 targets.extend(
                     Target("person", person.id, person.role, person.name)
                     for person in persons
-                    if SubjectType(person.role) in reaches
+                    if person.role in reaches
                 )
             outcomes.append(MeasureOutcome(measure, tuple(targets)))
         return outcomes
+
+    def _implemented_by(
+        self, department_code: str, memorandum_code: str
+    ) -> list[tuple[Measure, frozenset[str]]]:
+        key = (department_code, memorandum_code)
+        found = self._implemented.get(key)
+        if found is None:
+            found = self._implemented[key] = [
+                (measure, frozenset(str(t) for t in measure.subject_types))
+                for measure in self.candidate_measures(memorandum_code)
+                if department_code in measure.implementing_departments
+            ]
+        return found
 
     def revision_for(self, department_code: str, earlier: Catalogue) -> CatalogueRevision:
         """Which memoranda's designations reach `department_code` differently here than in

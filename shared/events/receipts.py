@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -93,17 +93,50 @@ RECEIPT_MODELS: dict[str, type[ReceiptBase]] = {
 }
 
 
-class BundledReceipt(BaseModel):
-    """One receipt of a bundle: its own event type and its payload, as if sent alone."""
+class _Bundled(BaseModel):
+    """One receipt of a bundle: `{"type": <its event type>, "data": <its payload>}`."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    type: ReceiptEventType
-    data: dict[str, Any]
+
+class _BundledReceived(_Bundled):
+    type: Literal["receipt.received.v1"]
+    data: ReceiptReceived
+
+
+class _BundledApplied(_Bundled):
+    type: Literal["receipt.measure-applied.v1"]
+    data: ReceiptMeasureApplied
+
+
+class _BundledNotApplicable(_Bundled):
+    type: Literal["receipt.measure-not-applicable.v1"]
+    data: ReceiptMeasureNotApplicable
+
+
+class _BundledLifted(_Bundled):
+    type: Literal["receipt.measure-lifted.v1"]
+    data: ReceiptMeasureLifted
+
+
+class _BundledEnforcement(_Bundled):
+    type: Literal["receipt.enforcement.v1"]
+    data: ReceiptEnforcement
+
+
+BundledReceipt = Annotated[
+    _BundledReceived
+    | _BundledApplied
+    | _BundledNotApplicable
+    | _BundledLifted
+    | _BundledEnforcement,
+    Field(discriminator="type"),
+]
 
 
 class ReceiptBundle(BaseModel):
-    """Receipts of one department about one designation (of one or more of its versions)."""
+    """Receipts of one department about one designation (of one or more of its versions), each
+    validated by the model of its own type, all in one call."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 

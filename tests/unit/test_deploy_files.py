@@ -56,6 +56,7 @@ EVENT_TYPES = {
             "measure-not-applicable",
             "measure-lifted",
             "enforcement",
+            "bundle",
         )
     ),
     "cn.jointcredit.republish.requested.v1",

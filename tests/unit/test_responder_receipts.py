@@ -190,3 +190,33 @@ def test_a_lone_receipt_travels_as_its_own_event_under_its_receipt_id(
     assert events[0].envelope.id == received.id
     assert events[0].envelope.type == EVENT_TYPE_PREFIX + ReceiptEventType.received.value
     assert events[1].envelope.type == EVENT_TYPE_PREFIX + RECEIPT_BUNDLE
+
+
+def test_every_payload_is_exactly_its_contract_model(
+    catalogue: Catalogue, base: dict[str, Any]
+) -> None:
+    """Payloads are built as JSON directly: each carries every field of its contract model and
+    no other, and validating it gives back the values held."""
+    held = _apply(catalogue, None, base)
+    suspended = _apply(catalogue, held, base | {"version": 2, "status": "suspended"})
+    without = _apply(catalogue, held, base | {"version": 2, "responsible_persons": []})
+    receipts = (
+        receipts_for("court", held)
+        + receipts_for("court", suspended)
+        + lifted_beyond("court", held, without)
+    )
+    assert {r.type for r in receipts} == {
+        ReceiptEventType.received,
+        ReceiptEventType.measure_applied,
+        ReceiptEventType.measure_lifted,
+    }
+    for receipt in receipts:
+        model = receipt.data
+        assert set(receipt.payload) == set(type(model).model_fields), receipt.type
+        assert model.receipt_id == receipt.id
+        assert (model.designation_id, model.department_code) == (held.id, "court")
+        assert model.recorded_at == receipt.recorded_at
+        assert type(model).model_validate(model.model_dump(mode="json")) == model
+    applied = next(r.data for r in receipts if r.type is ReceiptEventType.measure_applied)
+    assert applied.applied_from == held.period_start  # type: ignore[attr-defined]
+    assert applied.applied_until == held.period_end  # type: ignore[attr-defined]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 from sqlalchemy import text
@@ -20,6 +21,8 @@ class NewReceipt:
     event_id: uuid.UUID
     receipt: ReceiptBase
     facts: ReceiptFacts
+    payload: Mapping[str, Any]
+    """the receipt's payload as it came (stored as the row's `data`)"""
 
 
 _INSERT_MANY = text(
@@ -54,9 +57,7 @@ async def insert_many(session: AsyncSession, receipts: Sequence[NewReceipt]) -> 
             "recorded_at": [new.receipt.recorded_at for new in receipts],
             "occurred_at": [new.facts.occurred_at for new in receipts],
             "months": [months[new.facts.occurred_at] for new in receipts],
-            "data": [
-                orjson.dumps(new.receipt.model_dump(mode="json")).decode() for new in receipts
-            ],
+            "data": [orjson.dumps(new.payload).decode() for new in receipts],
         },
     )
     return {row[0] for row in result}

@@ -36,33 +36,32 @@ def parse_receipts(envelope: Envelope) -> list[NewReceipt]:
     """The receipts an event carries: itself, or those of its bundle."""
     event_type = envelope.type.removeprefix(EVENT_TYPE_PREFIX)
     if event_type != RECEIPT_BUNDLE:
-        return [_parsed(envelope.id, event_type, envelope.data)]
+        kind = KIND_OF_EVENT.get(event_type)
+        if kind is None:
+            raise PermanentError(f"feedback does not read {envelope.type}")
+        try:
+            receipt = RECEIPT_MODELS[event_type].model_validate(envelope.data)
+        except ValidationError as error:
+            raise PermanentError(f"invalid receipt: {error}") from error
+        return [NewReceipt(envelope.id, receipt, facts_of(kind, receipt), envelope.data)]
     try:
         bundle = ReceiptBundle.model_validate(envelope.data)
     except ValidationError as error:
         raise PermanentError(f"invalid receipt bundle: {error}") from error
-    receipts = [_parsed(envelope.id, one.type.value, one.data) for one in bundle.receipts]
-    for new in receipts:
-        if (new.receipt.department_code, new.receipt.designation_id) != (
-            bundle.department_code,
-            bundle.designation_id,
+    receipts = []
+    for one, raw in zip(bundle.receipts, envelope.data["receipts"], strict=True):
+        receipt = one.data
+        if (
+            receipt.department_code != bundle.department_code
+            or receipt.designation_id != bundle.designation_id
         ):
             raise PermanentError(
                 f"receipt bundle of {bundle.department_code} about {bundle.designation_id}"
-                f" carries receipt {new.receipt.receipt_id} of another department or designation"
+                f" carries receipt {receipt.receipt_id} of another department or designation"
             )
+        kind = KIND_OF_EVENT[one.type]
+        receipts.append(NewReceipt(envelope.id, receipt, facts_of(kind, receipt), raw["data"]))
     return receipts
-
-
-def _parsed(event_id: uuid.UUID, event_type: str, data: object) -> NewReceipt:
-    kind = KIND_OF_EVENT.get(event_type)
-    if kind is None:
-        raise PermanentError(f"feedback does not read {EVENT_TYPE_PREFIX}{event_type}")
-    try:
-        receipt = RECEIPT_MODELS[event_type].model_validate(data)
-    except ValidationError as error:
-        raise PermanentError(f"invalid receipt: {error}") from error
-    return NewReceipt(event_id, receipt, facts_of(kind, receipt))
 
 
 def record_receipt(envelope: Envelope, context: MessageContext, counted: Counted) -> None:

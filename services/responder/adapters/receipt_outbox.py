@@ -30,10 +30,6 @@ def bundle_id(receipt_ids: Sequence[uuid.UUID]) -> uuid.UUID:
     return uuid.uuid5(BUNDLE_NAMESPACE, "|".join(sorted(str(id_) for id_ in receipt_ids)))
 
 
-def _payload(receipt: Receipt) -> dict[str, object]:
-    return receipt.data.model_dump(mode="json") | dict(receipt.extra)
-
-
 def outgoing(
     settings: ResponderSettings, receipts: Sequence[Receipt], traceparent: str | None = None
 ) -> list[OutgoingEvent]:
@@ -43,7 +39,7 @@ def outgoing(
     traceparent = traceparent or current_traceparent()
     by_designation: dict[uuid.UUID, list[Receipt]] = {}
     for receipt in receipts:
-        by_designation.setdefault(receipt.data.designation_id, []).append(receipt)
+        by_designation.setdefault(receipt.designation_id, []).append(receipt)
     events = []
     for designation, together in by_designation.items():
         designation_id = str(designation)
@@ -53,9 +49,9 @@ def outgoing(
                 id=first.id,
                 type=EVENT_TYPE_PREFIX + first.type.value,
                 source=settings.receipt_source,
-                time=first.data.recorded_at,
+                time=first.recorded_at,
                 subject=designation_id,
-                data=_payload(first),
+                data=first.payload,
                 traceparent=traceparent,
             )
         else:
@@ -63,13 +59,13 @@ def outgoing(
                 id=bundle_id([receipt.id for receipt in together]),
                 type=EVENT_TYPE_PREFIX + RECEIPT_BUNDLE,
                 source=settings.receipt_source,
-                time=first.data.recorded_at,
+                time=first.recorded_at,
                 subject=designation_id,
                 data={
-                    "department_code": first.data.department_code,
+                    "department_code": first.department_code,
                     "designation_id": designation_id,
                     "receipts": [
-                        {"type": receipt.type.value, "data": _payload(receipt)}
+                        {"type": receipt.type.value, "data": receipt.payload}
                         for receipt in together
                     ],
                 },

@@ -181,7 +181,7 @@ def enforcement_receipt(
         amount=command.amount,
         district=command.district,
     )
-    extra: tuple[tuple[str, object], ...] = (("outcome", command.outcome),)
+    extra: dict[str, object] = {"outcome": command.outcome}
     if command.reason:
-        extra += (("reason", command.reason),)
-    return Receipt(ReceiptEventType.enforcement, data, extra)
+        extra["reason"] = command.reason
+    return Receipt.of(ReceiptEventType.enforcement, data, extra)

@@ -8,19 +8,13 @@ consumer's inbox recognises a re-sent receipt it already has.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Literal, cast
 
 from services.responder.domain.held import HeldDesignation, HeldTarget, TargetState
-from shared.events.receipts import (
-    MeasureTarget,
-    ReceiptBase,
-    ReceiptEventType,
-    ReceiptMeasureApplied,
-    ReceiptMeasureLifted,
-    ReceiptMeasureNotApplicable,
-    ReceiptReceived,
-)
+from shared.events.receipts import RECEIPT_MODELS, ReceiptBase, ReceiptEventType
 
 RECEIPT_NAMESPACE = uuid.UUID("6f1c5d0e-4b8a-5e8f-9c1d-2a7b3e4f5a60")
 
@@ -29,14 +23,37 @@ LiftCause = Literal["suspended", "revoked", "corrected", "repaired", "expired", 
 
 @dataclass(frozen=True)
 class Receipt:
+    """A receipt as it goes out: its contract payload, ready as JSON (built directly from what
+    the responder holds, which the contract models would only re-check), and the fields the
+    outbox needs."""
+
     type: ReceiptEventType
-    data: ReceiptBase
-    extra: tuple[tuple[str, object], ...] = ()
-    """fields beyond the agreed payload (allowed: consumers ignore unknown fields)"""
+    id: uuid.UUID
+    department_code: str
+    designation_id: uuid.UUID
+    recorded_at: datetime
+    payload: dict[str, object]
+    """the event's `data`: the contract's fields (and any extra ones, which consumers ignore)"""
 
     @property
-    def id(self) -> uuid.UUID:
-        return self.data.receipt_id
+    def data(self) -> ReceiptBase:
+        """The payload as its contract model."""
+        return RECEIPT_MODELS[self.type].model_validate(self.payload)
+
+    @classmethod
+    def of(
+        cls, kind: ReceiptEventType, data: ReceiptBase, extra: dict[str, object] | None = None
+    ) -> Receipt:
+        """A receipt from its contract model (and extra fields)."""
+        payload = data.model_dump(mode="json") | (extra or {})
+        return cls(
+            kind,
+            data.receipt_id,
+            data.department_code,
+            data.designation_id,
+            data.recorded_at,
+            payload,
+        )
 
 
 def receipt_id(
@@ -51,69 +68,72 @@ def receipt_id(
     return uuid.uuid5(RECEIPT_NAMESPACE, name)
 
 
-def _target(target: HeldTarget) -> MeasureTarget:
-    return MeasureTarget.model_validate({"kind": target.kind, "id": target.id, "role": target.role})
-
-
 class _Receipts:
+    """The receipts of one held version, their common fields formatted once."""
+
     def __init__(self, department: str, held: HeldDesignation) -> None:
         self.department = department
         self.held = held
-        self._targets: dict[tuple[str, str], MeasureTarget] = {}
+        self._targets: dict[tuple[str, str], dict[str, str]] = {}
         self._prefix = f"{department}|{held.id}|{held.version}|"
+        self._common: dict[str, object] = {
+            "department_code": department,
+            "designation_id": str(held.id),
+            "designation_version": held.version,
+            "answers": str(held.event_id),
+            "recorded_at": held.recorded_at.isoformat(),
+        }
 
-    def target(self, target: HeldTarget) -> MeasureTarget:
-        """The payload's target, validated once per target (it is in every measure's receipt)."""
+    def target(self, target: HeldTarget) -> dict[str, str]:
+        """The payload's target, built once per target (it is in every measure's receipt)."""
         found = self._targets.get(target.key)
         if found is None:
-            found = self._targets[target.key] = _target(target)
+            found = self._targets[target.key] = {
+                "kind": target.kind,
+                "id": target.id,
+                "role": target.role,
+            }
         return found
 
-    def base(
-        self, kind: ReceiptEventType, measure: str = "", target: HeldTarget | None = None
-    ) -> dict[str, object]:
-        held = self.held
+    def make(
+        self,
+        kind: ReceiptEventType,
+        fields: Mapping[str, object],
+        measure: str = "",
+        target: HeldTarget | None = None,
+    ) -> Receipt:
         target_key = f"{target.role}:{target.id}" if target else ""
-        return {
-            # `receipt_id`'s name, the designation's part formatted once for all its receipts
-            "receipt_id": uuid.uuid5(
-                RECEIPT_NAMESPACE, f"{self._prefix}{kind.value}|{measure}|{target_key}"
-            ),
-            "department_code": self.department,
-            "designation_id": held.id,
-            "designation_version": held.version,
-            "answers": held.event_id,
-            "recorded_at": held.recorded_at,
-        }
+        # `receipt_id`'s name, the designation's part formatted once for all its receipts
+        id_ = uuid.uuid5(RECEIPT_NAMESPACE, f"{self._prefix}{kind.value}|{measure}|{target_key}")
+        payload = {"receipt_id": str(id_), **self._common, **fields}
+        held = self.held
+        return Receipt(kind, id_, self.department, held.id, held.recorded_at, payload)
 
     def received(self) -> Receipt:
-        kind = ReceiptEventType.received
-        return Receipt(kind, ReceiptReceived.model_validate(self.base(kind)))
+        return self.make(ReceiptEventType.received, {})
 
     def applied(self, measure: str, target: HeldTarget) -> Receipt:
-        kind = ReceiptEventType.measure_applied
-        data = self.base(kind, measure, target) | {
+        held = self.held
+        fields = {
             "measure_code": measure,
             "target": self.target(target),
-            "applied_from": self.held.period_start,
-            "applied_until": self.held.period_end,
+            "applied_from": held.period_start.isoformat(),
+            "applied_until": held.period_end.isoformat() if held.period_end else None,
         }
-        return Receipt(kind, ReceiptMeasureApplied.model_validate(data))
+        return self.make(ReceiptEventType.measure_applied, fields, measure, target)
 
     def not_applicable(self, measure: str, reason: str) -> Receipt:
-        kind = ReceiptEventType.measure_not_applicable
-        data = self.base(kind, measure) | {"measure_code": measure, "reason": reason}
-        return Receipt(kind, ReceiptMeasureNotApplicable.model_validate(data))
+        fields = {"measure_code": measure, "reason": reason}
+        return self.make(ReceiptEventType.measure_not_applicable, fields, measure)
 
     def lifted(self, measure: str, target: HeldTarget, cause: LiftCause) -> Receipt:
-        kind = ReceiptEventType.measure_lifted
-        data = self.base(kind, measure, target) | {
+        fields = {
             "measure_code": measure,
             "target": self.target(target),
             "cause": cause,
-            "lifted_at": self.held.event_time,
+            "lifted_at": self.held.event_time.isoformat(),
         }
-        return Receipt(kind, ReceiptMeasureLifted.model_validate(data))
+        return self.make(ReceiptEventType.measure_lifted, fields, measure, target)
 
 
 def receipts_for(department: str, held: HeldDesignation) -> list[Receipt]:
