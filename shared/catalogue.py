@@ -133,6 +133,7 @@ class Catalogue:
         self._by_memorandum: dict[str, list[Measure]] = {}
         for measure in self.measures.values():
             self._by_memorandum.setdefault(measure.memorandum, []).append(measure)
+        self._owing: dict[str, frozenset[str]] = {}
         self._implemented: dict[tuple[str, str], list[tuple[Measure, frozenset[str]]]] = {}
         """a department's measures for a memorandum and whom each reaches (a version never
         changes: computed once per pair, on the first designation that asks)"""
@@ -153,13 +154,16 @@ class Catalogue:
         for memorandum in self.memoranda_triggered(memorandum_code):
             yield from self._by_memorandum.get(memorandum.code, ())
 
-    def departments_owing(self, memorandum_code: str) -> set[str]:
+    def departments_owing(self, memorandum_code: str) -> frozenset[str]:
         """Departments that must answer a designation of this memorandum (跟踪问效)."""
-        return {
-            department
-            for measure in self.candidate_measures(memorandum_code)
-            for department in measure.implementing_departments
-        }
+        found = self._owing.get(memorandum_code)
+        if found is None:
+            found = self._owing[memorandum_code] = frozenset(
+                department
+                for measure in self.candidate_measures(memorandum_code)
+                for department in measure.implementing_departments
+            )
+        return found
 
     def measures_for(
         self,
