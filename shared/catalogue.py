@@ -175,10 +175,9 @@ class Catalogue:
         """This department's measures for a designation, each with the targets it reaches."""
         persons = tuple(responsible_persons)
         outcomes = []
-        subject_reached = subject.kind
         for measure, reaches in self._implemented_by(department_code, memorandum_code):
             targets: list[Target] = []
-            if subject_reached in reaches:
+            if subject.kind in reaches:
                 targets.append(Target(subject.kind, subject.id, "subject", subject.name))
             if subject.kind == "organisation":
                 targets.extend(
@@ -219,8 +218,7 @@ class Catalogue:
     def _reach(self, department_code: str, memorandum_code: str) -> frozenset[Reach]:
         return frozenset(
             (measure.code, measure.subject_types)
-            for measure in self.candidate_measures(memorandum_code)
-            if department_code in measure.implementing_departments
+            for measure, _ in self._implemented_by(department_code, memorandum_code)
         )
 
     @classmethod

@@ -45,32 +45,25 @@ def outgoing(
         designation_id = str(designation)
         first = together[0]
         if len(together) == 1:
-            envelope = Envelope(
-                id=first.id,
-                type=EVENT_TYPE_PREFIX + first.type.value,
-                source=settings.receipt_source,
-                time=first.recorded_at,
-                subject=designation_id,
-                data=first.payload,
-                traceparent=traceparent,
-            )
+            id_, event_type, data = first.id, first.type.value, first.payload
         else:
-            envelope = Envelope(
-                id=bundle_id([receipt.id for receipt in together]),
-                type=EVENT_TYPE_PREFIX + RECEIPT_BUNDLE,
-                source=settings.receipt_source,
-                time=first.recorded_at,
-                subject=designation_id,
-                data={
-                    "department_code": first.department_code,
-                    "designation_id": designation_id,
-                    "receipts": [
-                        {"type": receipt.type.value, "data": receipt.payload}
-                        for receipt in together
-                    ],
-                },
-                traceparent=traceparent,
-            )
+            id_, event_type = bundle_id([receipt.id for receipt in together]), RECEIPT_BUNDLE
+            data = {
+                "department_code": first.department_code,
+                "designation_id": designation_id,
+                "receipts": [
+                    {"type": receipt.type.value, "data": receipt.payload} for receipt in together
+                ],
+            }
+        envelope = Envelope(
+            id=id_,
+            type=EVENT_TYPE_PREFIX + event_type,
+            source=settings.receipt_source,
+            time=first.recorded_at,
+            subject=designation_id,
+            data=data,
+            traceparent=traceparent,
+        )
         events.append(OutgoingEvent(topic, designation_id, envelope))
     return events
 

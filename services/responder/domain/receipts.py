@@ -1,8 +1,8 @@
 """The receipts (反馈) a department sends about one designation version.
 
-Receipt ids are uuid5 of (department, designation, version, kind, measure, target), so a
-re-processed or re-sent receipt keeps its id, and the envelope id equals the receipt id: a
-consumer's inbox recognises a re-sent receipt it already has.
+Receipt ids are uuid5 of "department|designation|version|kind|measure|role:target", so a
+re-processed or re-sent receipt keeps its id, and a consumer recognises a re-sent receipt it
+already has.
 """
 
 from __future__ import annotations
@@ -56,18 +56,6 @@ class Receipt:
         )
 
 
-def receipt_id(
-    department: str,
-    designation_id: uuid.UUID,
-    version: int,
-    kind: ReceiptEventType,
-    measure: str = "",
-    target: str = "",
-) -> uuid.UUID:
-    name = f"{department}|{designation_id}|{version}|{kind.value}|{measure}|{target}"
-    return uuid.uuid5(RECEIPT_NAMESPACE, name)
-
-
 class _Receipts:
     """The receipts of one held version, their common fields formatted once."""
 
@@ -103,7 +91,7 @@ class _Receipts:
         target: HeldTarget | None = None,
     ) -> Receipt:
         target_key = f"{target.role}:{target.id}" if target else ""
-        # `receipt_id`'s name, the designation's part formatted once for all its receipts
+        # the id's name (module docstring), the designation's part formatted once for all
         id_ = uuid.uuid5(RECEIPT_NAMESPACE, f"{self._prefix}{kind.value}|{measure}|{target_key}")
         payload = {"receipt_id": str(id_), **self._common, **fields}
         held = self.held
