@@ -14,6 +14,8 @@ from functools import lru_cache
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.coordinator.assignors.abstract import AbstractPartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 from aiokafka.errors import KafkaError, TopicAlreadyExistsError
 from aiokafka.partitioner import murmur2
 from aiokafka.protocol.metadata import MetadataRequest
@@ -55,8 +57,12 @@ def make_producer(settings: ServiceSettings) -> AIOKafkaProducer:
 
 
 def make_consumer(
-    settings: ServiceSettings, group_id: str, topics: Iterable[str]
+    settings: ServiceSettings,
+    group_id: str,
+    topics: Iterable[str],
+    assignors: Sequence[type[AbstractPartitionAssignor]] = (RoundRobinPartitionAssignor,),
 ) -> AIOKafkaConsumer:
+    """`assignors`: the group's partition assignment strategies, preferred first."""
     return AIOKafkaConsumer(
         *topics,
         bootstrap_servers=settings.kafka_bootstrap_servers,
@@ -73,6 +79,7 @@ def make_consumer(
         max_poll_interval_ms=300_000,
         fetch_max_wait_ms=100,
         metadata_max_age_ms=5_000,
+        partition_assignment_strategy=tuple(assignors),
     )
 
 
