@@ -36,7 +36,7 @@ def _print_status(status: manager.InfraStatus) -> None:
 
 
 @infra.command("up")
-def infra_up() -> None:
+def infra_up() -> manager.InfraStatus:
     """Start PostgreSQL and the broker unless DATABASE_URL / KAFKA_BOOTSTRAP_SERVERS are set."""
     try:
         status = manager.up()
@@ -44,6 +44,7 @@ def infra_up() -> None:
         console.print(f"[red]{error}[/red]")
         raise typer.Exit(1) from error
     _print_status(status)
+    return status
 
 
 @infra.command("status")
@@ -78,7 +79,7 @@ def relay(
     if database_name:
         settings = settings.model_copy(update={"database_name": database_name})
     configure_logging(f"relay:{settings.database_name}", settings.log_level)
-    run_until_signalled(OutboxRelay(settings).run)
+    run_until_signalled(OutboxRelay(settings).run, settings.stop_timeout_s)
 
 
 @app.command("migrate")
@@ -122,9 +123,9 @@ def serve(
     host: str = typer.Option("127.0.0.1", envvar="HOST"),
     port: int = typer.Option(8000, envvar="PORT"),
 ) -> None:
-    """Run one service (HTTP API, relay and consumers) in the foreground."""
-    import uvicorn
-
+    """Run one service (HTTP API, relay and consumers) in the foreground; SIGTERM or SIGINT
+    stops it gracefully within STOP_TIMEOUT_S and exits 0."""
+    from jointcredit.processes import serve_until_signalled
     from jointcredit.service_index import SERVICES
     from shared.logs import configure_logging
 
@@ -133,15 +134,7 @@ def serve(
         raise typer.Exit(2)
     settings = SERVICES[service].load_settings()
     configure_logging(settings.service_name, settings.log_level)
-    uvicorn.run(
-        SERVICES[service].app_factory,
-        factory=True,
-        host=host,
-        port=port,
-        log_config=None,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    serve_until_signalled(SERVICES[service].app_factory, settings, host, port)
 
 
 @app.command("openapi")
@@ -162,7 +155,7 @@ def up(
         "demo", help="database and topic namespace of this platform instance (recreated)"
     ),
 ) -> None:
-    """Run the platform and the demo scenario; Ctrl-C stops everything.
+    """Run the platform and the demo scenario; Ctrl-C or SIGTERM stops everything.
 
     Starts the infrastructure (unless configured), creates and migrates the namespace's
     databases, loads the seed catalogue, starts the registry, the initiator, feedback and three
@@ -174,10 +167,10 @@ def up(
     from jointcredit.service_index import DEMO_RESPONDERS
     from jointcredit.up import run
 
-    infra_up()
+    started = infra_up()
     layout = Layout(namespace, DEMO_RESPONDERS, run_id=f"{int(time.time()):x}")
     wide = console if console.is_terminal else Console(width=150)
-    raise typer.Exit(run(layout, once=once, console=wide))
+    raise typer.Exit(run(layout, once=once, console=wide, infra=started))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""`jointcredit up`: the infrastructure, every service, and their health, until Ctrl-C."""
+"""The services of one platform instance as child processes: started, checked, stopped."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ import httpx
 
 from jointcredit.infra.ports import free_port
 from jointcredit.infra.state import state_dir
+from shared.stopping import DEFAULT_STOP_TIMEOUT_S
 
 
 @dataclass
@@ -92,12 +93,21 @@ class Platform:
                 time.sleep(0.2)
         return ready
 
-    def stop(self) -> None:
-        for service in self.services:
-            if service.process.poll() is None:
-                service.process.send_signal(signal.SIGTERM)
-        for service in self.services:
+    def stop(self, timeout_s: float = DEFAULT_STOP_TIMEOUT_S) -> list[str]:
+        """SIGTERM to every service at once, one deadline for all of them (each stops
+        gracefully within its own `STOP_TIMEOUT_S`), then SIGKILL to what is left; returns the
+        labels of those it had to kill."""
+        running = [s for s in self.services if s.process.poll() is None]
+        for service in running:
+            service.process.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + timeout_s
+        killed = []
+        for service in running:
             try:
-                service.process.wait(20)
+                service.process.wait(max(deadline - time.monotonic(), 0))
             except subprocess.TimeoutExpired:
                 service.process.kill()
+                killed.append(service.label)
+        for service in running:
+            service.process.wait()
+        return killed

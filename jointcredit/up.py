@@ -1,23 +1,44 @@
-"""`jointcredit up`: infrastructure, a fresh platform instance, the demo scenario, the report."""
+"""`jointcredit up`: infrastructure, a fresh platform instance, the demo scenario, the report.
+
+SIGTERM or SIGINT, at any moment, stops it the same way: the services are told to stop
+(each finishes what it holds within `STOP_TIMEOUT_S`), what is left after that bound is
+SIGKILLed, then the embedded servers this run started are stopped, and it exits 0 (with
+`--once` before the report: 1).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import signal
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from types import FrameType
 
 import httpx
 from rich.console import Console
 
 from jointcredit.connection import forget_platform, record_platform
 from jointcredit.demo.client import ApiError, Credential, PlatformClient
+from jointcredit.infra.manager import InfraStatus, stop_started
 from jointcredit.layout import CORE_SERVICES, Layout
 from jointcredit.platform import Platform, RunningService
 from jointcredit.service_index import SERVICES
 from shared.auth.principal import Role
 from shared.persistence.database import drop_database
 from shared.persistence.migrations import upgrade_to_head
+from shared.stopping import stop_timeout_s
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
+class StopRequested(BaseException):
+    """SIGTERM or SIGINT, raised wherever the run is; no `except Exception` swallows it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+
 
 DEMO_CLIENTS: dict[str, tuple[str, tuple[Role, ...]]] = {
     "platform_admin": ("fgw", (Role.admin,)),
@@ -90,13 +111,31 @@ def service_urls(platform: Platform) -> dict[str, str]:
     return {service.label: service.url for service in platform.services}
 
 
-def run(layout: Layout, *, once: bool, console: Console) -> int:
-    """0 when every service came up and every expectation of the scenario held."""
+def run(layout: Layout, *, once: bool, console: Console, infra: InfraStatus | None = None) -> int:
+    """0 when every service came up and every expectation of the scenario held, or when a
+    stop signal ended the run (`--once`: 1, the report was not made). `infra`: what the caller's
+    `infra up` started, stopped at the end."""
+    platform = Platform()
+    with _stop_signals_raised():
+        try:
+            return _run(platform, layout, once=once, console=console)
+        except StopRequested as stop:
+            console.print(f"{stop}: stopping")
+            return 1 if once else 0
+        finally:
+            with _stop_signals_ignored():
+                if killed := platform.stop(stop_timeout_s()):
+                    console.print(f"[red]SIGKILLed after the stop bound: {', '.join(killed)}[/red]")
+                console.print("services stopped")
+                if infra is not None and (stopped := stop_started(infra)):
+                    console.print(f"embedded {' and '.join(stopped)} stopped")
+
+
+def _run(platform: Platform, layout: Layout, *, once: bool, console: Console) -> int:
     from jointcredit.demo.report import print_report
     from jointcredit.demo.scenario import run_scenario
 
     prepared = prepare(layout, console)
-    platform = Platform()
     recorded = False
     try:
         if not start_services(platform, layout, console):
@@ -122,13 +161,44 @@ def run(layout: Layout, *, once: bool, console: Console) -> int:
             "FILE`) use this platform and its demo clients while it runs"
         )
         console.print("the platform is up; press Ctrl-C to stop it")
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        try:
+            while True:
+                signal.pause()
+        except StopRequested as stop:
+            console.print(f"{stop}: stopping")
         return 0 if outcome.passed else 1
     finally:
         if recorded:
             forget_platform()
-        platform.stop()
-        console.print("services stopped")
+
+
+@contextmanager
+def _stop_signals_raised() -> Iterator[None]:
+    def raise_stop(signum: int, frame: FrameType | None) -> None:
+        raise StopRequested(signum)
+
+    previous = {sig: signal.signal(sig, raise_stop) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextmanager
+def _stop_signals_ignored() -> Iterator[None]:
+    """While stopping: a second Ctrl-C must not cut the clean-up short. A Python handler, not
+    SIG_IGN, which the servers started meanwhile would inherit."""
+    previous = {sig: signal.signal(sig, _ignore) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _ignore(signum: int, frame: FrameType | None) -> None:
+    """A stop signal during the clean-up: it is already under way."""
 
 
 def _print_urls(platform: Platform, console: Console) -> None:

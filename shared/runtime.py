@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -16,11 +17,14 @@ from shared.kafka import broker_answers, ensure_topics
 from shared.persistence.database import make_engine, make_sessionmaker
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.settings import ServiceSettings
-from shared.stopping import sleep_unless_stopped
+from shared.stopping import sleep_unless_stopped, worker_stop_s
 
 log = logging.getLogger(__name__)
 
 Worker = Callable[[asyncio.Event], Awaitable[None]]
+
+RELAY_WORKER = "outbox-relay"
+"""Stopped last, so that it publishes what the other workers wrote while they stopped."""
 
 
 @dataclass
@@ -32,6 +36,8 @@ class Runtime:
     sessions: async_sessionmaker[AsyncSession]
     workers: dict[str, Worker] = field(default_factory=dict)
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+    relay: OutboxRelay | None = None
+    _relay_stop: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
@@ -39,7 +45,8 @@ class Runtime:
         engine = make_engine(settings)
         runtime = cls(settings=settings, engine=engine, sessions=make_sessionmaker(engine))
         if settings.run_relay:
-            runtime.workers["outbox-relay"] = OutboxRelay(settings).run
+            runtime.relay = OutboxRelay(settings)
+            runtime.workers[RELAY_WORKER] = runtime.relay.run
         return runtime
 
     def unit_of_work(self) -> UnitOfWork:
@@ -55,18 +62,42 @@ class Runtime:
         except Exception as error:  # the workers retry; readiness reports the broker
             log.warning("could not ensure topics at start", extra={"error": repr(error)})
         self.stop.clear()
+        self._relay_stop.clear()
         for name, worker in self.workers.items():
-            self._tasks.append(asyncio.create_task(_supervised(name, worker, self.stop)))
+            stop = self._relay_stop if name == RELAY_WORKER else self.stop
+            self._tasks.append(asyncio.create_task(_supervised(name, worker, stop), name=name))
         _freeze_startup_objects()
 
     async def shutdown(self) -> None:
+        """Stop within the workers' share of `STOP_TIMEOUT_S`: every worker but the relay
+        first (a consumer finishes and commits the batch in hand), then the relay once it has
+        published what they and the last requests wrote; then cancel what is left."""
+        deadline = time.monotonic() + worker_stop_s(self.settings.stop_timeout_s)
         self.stop.set()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=15)
+        relay = [task for task in self._tasks if task.get_name() == RELAY_WORKER]
+        await _wait_until([task for task in self._tasks if task not in relay], deadline)
+        if relay:
+            await self._flush_outbox(deadline)
+        self._relay_stop.set()
+        await _wait_until(relay, deadline)
         for task in self._tasks:
             task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
         await self.engine.dispose()
+
+    async def _flush_outbox(self, deadline: float) -> None:
+        """Wait while this process's relay leads and the outbox holds unsent rows."""
+        while self.relay is not None and self.relay.is_leader and time.monotonic() < deadline:
+            try:
+                async with self.engine.connect() as connection:
+                    unsent = await connection.scalar(text(_UNSENT))
+            except Exception as error:  # the rows stay for the next relay to publish
+                log.warning("outbox not flushed at stop", extra={"error": repr(error)})
+                return
+            if not unsent:
+                return
+            await asyncio.sleep(0.05)
 
     async def database_answers(self) -> bool:
         try:
@@ -78,6 +109,14 @@ class Runtime:
 
     async def broker_answers(self) -> bool:
         return await broker_answers(self.settings.kafka_bootstrap_servers)
+
+
+_UNSENT = "SELECT EXISTS (SELECT 1 FROM outbox WHERE sent_at IS NULL)"
+
+
+async def _wait_until(tasks: list[asyncio.Task[None]], deadline: float) -> None:
+    if tasks:
+        await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0))
 
 
 async def _supervised(name: str, worker: Worker, stop: asyncio.Event) -> None:

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from shared.infra_file import infra_env_file
+from shared.stopping import DEFAULT_STOP_TIMEOUT_S
 from shared.topics import Topic
 
 
@@ -47,6 +48,12 @@ class ServiceSettings(BaseSettings):
         description="how often a consumer checks that the broker still holds the log it read",
     )
     run_relay: bool = Field(True, description="run the outbox relay inside the service process")
+    stop_timeout_s: float = Field(
+        DEFAULT_STOP_TIMEOUT_S,
+        gt=2,
+        description="after SIGTERM/SIGINT: how long requests, the batches in hand and the outbox "
+        "flush may take before what is left is cancelled and the process exits",
+    )
     log_level: str = "INFO"
     topic_prefix: str = Field(
         "", description="prepended to every topic name: several platforms (or tests) on one broker"

@@ -25,6 +25,9 @@ class InfraStatus:
     broker_embedded: bool
     database_ok: bool
     broker_ok: bool
+    database_started: bool = False
+    """Started by this `up()` (it was not running): whoever called it may stop it again."""
+    broker_started: bool = False
 
     @property
     def healthy(self) -> bool:
@@ -47,10 +50,13 @@ def up() -> InfraStatus:
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     database_embedded = not database_url
     broker_embedded = not bootstrap
+    postgres, broker = EmbeddedPostgres(state), EmbeddedBroker(state)
+    database_started = database_embedded and postgres.running_port() is None
+    broker_started = broker_embedded and broker.running_port() is None
     if not database_url:
-        database_url = EmbeddedPostgres(state).start()
+        database_url = postgres.start()
     if not bootstrap:
-        bootstrap = EmbeddedBroker(state).start()
+        bootstrap = broker.start()
     partitions = int(os.environ.get("TOPIC_PARTITIONS", DEFAULT_PARTITIONS))
     database_ok, broker_ok = asyncio.run(_check_and_prepare(database_url, bootstrap, partitions))
     if not database_ok:
@@ -65,7 +71,16 @@ def up() -> InfraStatus:
             "JOINTCREDIT_EMBEDDED_BROKER": str(broker_embedded).lower(),
         }
     )
-    return InfraStatus(database_url, bootstrap, database_embedded, broker_embedded, True, True)
+    return InfraStatus(
+        database_url,
+        bootstrap,
+        database_embedded,
+        broker_embedded,
+        True,
+        True,
+        database_started,
+        broker_started,
+    )
 
 
 async def _check_and_prepare(
@@ -101,6 +116,22 @@ def status() -> InfraStatus:
         database_ok,
         broker_ok,
     )
+
+
+def stop_started(started: InfraStatus) -> list[str]:
+    """Stop the embedded servers that `started` says its `up()` started; names what it stopped.
+    Servers that were running before (other users of this state directory) are left alone."""
+    state = state_dir()
+    stopped = []
+    if started.broker_started:
+        EmbeddedBroker(state).stop()
+        stopped.append("broker")
+    if started.database_started:
+        EmbeddedPostgres(state).stop()
+        stopped.append("PostgreSQL")
+    if started.broker_started and started.database_started:
+        env_file().unlink(missing_ok=True)
+    return stopped
 
 
 def down() -> None:
