@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.responder.entrypoints.consumers import ResponderWorkers
+from services.responder.entrypoints.index_follower import IndexFollower
 from services.responder.settings import ResponderSettings
 from services.responder.state import ResponderState
 from shared.runtime import Runtime
@@ -15,4 +16,5 @@ def bootstrap(settings: ResponderSettings | None = None) -> tuple[Runtime, Respo
     workers = ResponderWorkers(runtime, state)
     runtime.workers["catalogue-consumer"] = workers.catalogue
     runtime.workers["designation-consumer"] = workers.designations
+    runtime.workers["index-follower"] = IndexFollower(state).run
     return runtime, state

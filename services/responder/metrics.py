@@ -30,3 +30,13 @@ INDEXED_SUBJECTS = Gauge(
     "subjects with at least one measure in the check index",
     ["department"],
 )
+INDEX_CHANGES = Counter(
+    "jointcredit_responder_index_changes_total",
+    "changes of the department's change feed this replica applied to its check index",
+    ["department"],
+)
+INDEX_SEQUENCE = Gauge(
+    "jointcredit_responder_index_sequence",
+    "the last change of the feed this replica's check index holds (compare across replicas)",
+    ["department"],
+)

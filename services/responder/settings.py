@@ -23,6 +23,19 @@ class ResponderSettings(ServiceSettings):
     index_load_batch: int = Field(
         10_000, ge=100, description="rows fetched per round trip when the check index loads"
     )
+    index_poll_interval_s: float = Field(
+        1.0,
+        gt=0,
+        description="how often the check index reads its change feed when no commit woke it",
+    )
+    index_feed_batch: int = Field(
+        1_000, ge=1, description="changes of the feed applied to the check index per round"
+    )
+    index_feed_retention_hours: float = Field(
+        24.0,
+        gt=0,
+        description="changes kept in the feed; a replica further behind loads the index anew",
+    )
 
     @model_validator(mode="after")
     def _own_database(self) -> Self:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
@@ -18,6 +19,8 @@ from shared.web.openapi import install_problem_openapi
 from shared.web.problems import install_problem_handlers, problem_response
 
 StartHook = Callable[[Runtime], Awaitable[None]]
+ReadinessCheck = tuple[str, Callable[[], bool]]
+"""A part of the service that must be ready besides the database and the broker: (name, ok)."""
 
 
 def create_app(
@@ -29,8 +32,10 @@ def create_app(
     on_start: Sequence[StartHook] = (),
     key_source: KeySource | None = None,
     quiet_paths: Sequence[str] = (),
+    readiness: Sequence[ReadinessCheck] = (),
 ) -> FastAPI:
-    """`quiet_paths`: path prefixes whose successful requests are not logged one by one."""
+    """`quiet_paths`: path prefixes whose successful requests are not logged one by one;
+    `readiness`: what else `/readyz` waits for (a responder's check index)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,13 +63,13 @@ def create_app(
     app.add_middleware(TraceMiddleware, quiet_prefixes=quiet_paths)
     install_problem_handlers(app)
     install_problem_openapi(app)
-    app.include_router(_operations_router(runtime))
+    app.include_router(_operations_router(runtime, readiness))
     for router in routers:
         app.include_router(router)
     return app
 
 
-def _operations_router(runtime: Runtime) -> APIRouter:
+def _operations_router(runtime: Runtime, readiness: Sequence[ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["operations"])
     broker_seen = {"at": 0.0, "ok": False}
 
@@ -79,15 +84,15 @@ def _operations_router(runtime: Runtime) -> APIRouter:
             broker_seen["ok"] = await runtime.broker_answers()
             broker_seen["at"] = time.monotonic()
         broker = bool(broker_seen["ok"])
-        if database and broker:
-            return JSONResponse({"status": "ready", "database": "ok", "broker": "ok"})
-        failing = [name for name, ok in (("database", database), ("broker", broker)) if not ok]
+        parts = {"database": database, "broker": broker} | {
+            name: check() for name, check in readiness
+        }
+        states: dict[str, Any] = {name: "ok" if ok else "down" for name, ok in parts.items()}
+        if all(parts.values()):
+            return JSONResponse({"status": "ready", **states})
+        failing = [name for name, ok in parts.items() if not ok]
         return problem_response(
-            503,
-            f"not ready: {', '.join(failing)} not answering",
-            request,
-            database="ok" if database else "down",
-            broker="ok" if broker else "down",
+            503, f"not ready: {', '.join(failing)} not ready", request, **states
         )
 
     @router.get("/metrics", summary="Prometheus metrics", include_in_schema=False)

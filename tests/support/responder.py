@@ -12,6 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import date, timedelta
 from typing import Any
 
+import asyncpg
 import httpx
 import orjson
 from fastapi import FastAPI
@@ -88,6 +89,7 @@ class ResponderHarness:
         self.catalogue_stored = catalogue_stored
         overrides.setdefault("auth_jwks_url", authority.jwks_url)
         self.settings = responder_settings(database_url, bootstrap, department, **overrides)
+        self.owns_database = True
         self.app: FastAPI | None = None
         self._lifespan: AbstractAsyncContextManager[Any] | None = None
         self._client: httpx.AsyncClient | None = None
@@ -105,7 +107,31 @@ class ResponderHarness:
     async def __aexit__(self, *_: object) -> None:
         await self.stop()
         assert self.settings.database_name
-        await drop_database(self.settings.database_url, self.settings.database_name)
+        if self.owns_database:
+            await drop_database(self.settings.database_url, self.settings.database_name)
+
+    def replica(self) -> ResponderHarness:
+        """Another replica of this responder: the same department, database, topics and
+        consumer groups, as a second pod of one deployment (the database stays this one's)."""
+        twin = ResponderHarness(
+            self.settings.database_url,
+            self.bootstrap,
+            self.authority,
+            self.department,
+            seed_catalogue=False,
+            catalogue_stored=False,
+        )
+        twin.settings = self.settings.model_copy()
+        twin.owns_database = False
+        return twin
+
+    async def execute(self, sql: str) -> None:
+        """Run a statement on this responder's database (to set up a fault)."""
+        connection = await asyncpg.connect(self.settings.plain_database_url)
+        try:
+            await connection.execute(sql)
+        finally:
+            await connection.close()
 
     async def store_catalogue(self, catalogue: Catalogue) -> None:
         """As if the responder had held it before (or read it from the registry): the
@@ -153,8 +179,8 @@ class ResponderHarness:
         return self.authority.headers(department or self.department, *(roles or (Role.responder,)))
 
     async def ready(self) -> None:
-        """Wait until the catalogue is held and the check index is loaded."""
-        await wait_for(lambda: self.state.index.loaded, timeout_s=30)
+        """Wait until the catalogue is held and the check index is loaded and caught up."""
+        await wait_for(lambda: self.state.index_ready, timeout_s=30)
 
     async def publish(self, *events: Envelope) -> None:
         await publish(self.settings, Topic.DESIGNATIONS, events)

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
     Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     MetaData,
@@ -23,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.delivery.tables import add_delivery_tables
+from shared.reconciliation.digests import add_digest_tables
 
 metadata = MetaData()
 delivery = add_delivery_tables(metadata)
@@ -110,3 +113,25 @@ enforcements = Table(
     Index("enforcements_designation", "designation_id"),
     Index("enforcements_recorded", "recorded_at"),
 )
+
+index_changes = Table(
+    "index_changes",
+    metadata,
+    Column("sequence", BigInteger, Identity(always=True), primary_key=True),
+    Column("subject_ids", ARRAY(Text), nullable=False),
+    Column("catalogue_version", Integer, nullable=True),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("index_changes_changed_at", "changed_at"),
+)
+"""What changed in the check index, in commit order (index_feed.py): every replica follows it."""
+
+index_change_horizon = Table(
+    "index_change_horizon",
+    metadata,
+    Column("id", SmallInteger, primary_key=True, server_default=text("1")),
+    Column("purged_through", BigInteger, nullable=False, server_default=text("0")),
+    CheckConstraint("id = 1", name="index_change_horizon_single_row"),
+)
+"""The last sequence purged: a replica that had not read that far loads the index anew."""
+
+add_digest_tables(metadata)

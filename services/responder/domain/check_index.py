@@ -152,6 +152,13 @@ class CheckIndex:
         current = self._entries.get(subject_id)
         self._entries[subject_id] = record if current is None else current + record
 
+    def set_entry(self, subject_id: str, packed: bytes) -> None:
+        """Replace the subject's whole entry with `packed` (b"": nothing in force)."""
+        if packed:
+            self._entries[subject_id] = packed
+        else:
+            self._entries.pop(subject_id, None)
+
     def replace(
         self,
         designation_id: uuid.UUID,

@@ -27,6 +27,7 @@ def create(
         routers=[checks.router, enforcements.router, designations.router],
         key_source=key_source,
         quiet_paths=("/v1/checks/",),
+        readiness=[("check_index", lambda: state.index_ready)],
     )
     app.state.responder = state
     return app

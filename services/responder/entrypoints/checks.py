@@ -43,9 +43,11 @@ def _json(body: object) -> Response:
 
 
 def _usable(state: ResponderState, scenario: str | None, location: str) -> None:
-    if not state.index.loaded:
+    if not state.index_ready:
         raise Problem(
-            503, "the check index is still loading; retry shortly", headers={"Retry-After": "2"}
+            503,
+            "the check index is still loading or catching up; retry shortly",
+            headers={"Retry-After": "2"},
         )
     if scenario is not None and scenario not in state.scenarios:
         known = ", ".join(sorted(state.scenarios))

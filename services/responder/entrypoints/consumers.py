@@ -1,23 +1,21 @@
 """The responder's background workers: the catalogue consumer, then the designation consumer.
 
 Designations are applied only once a catalogue is held: the designation consumer starts after
-the catalogue is loaded (from the database, the registry, or the first catalogue events) and
-after the check index is loaded from the database, so no event is failed for want of either.
+the catalogue is loaded (from the database, the registry, or the first catalogue events), so
+no event is failed for want of it. Both consumers share their work with the department's other
+replicas through a consumer group; the check index is not theirs to feed (index_follower.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from dataclasses import dataclass
 
-from services.responder.adapters import catalogue_store
-from services.responder.adapters.index_loader import load_index
+from services.responder.adapters import catalogue_store, index_feed
 from services.responder.adapters.registry_client import CatalogueUnavailable, fetch_catalogue
 from services.responder.handlers.catalogue import handle_catalogue_event
 from services.responder.handlers.designations import handle_designation_event
-from services.responder.metrics import INDEXED_SUBJECTS
 from services.responder.state import ResponderState
 from shared.catalogue import Catalogue
 from shared.delivery.consumer import ConsumerLoop, MessageContext
@@ -50,6 +48,7 @@ class ResponderWorkers:
                     log.info("no catalogue held; waiting for catalogue events")
                     return
                 await catalogue_store.save(uow.session, catalogue)
+                await index_feed.record_change(uow.session, (), catalogue.version)
                 await uow.commit()
         self.state.hold_catalogue(catalogue)
 
@@ -82,8 +81,6 @@ class ResponderWorkers:
             stopped.cancel()
         if stop.is_set():
             return
-        if not self.state.index.loaded:
-            await self._load_index()
         loop = ConsumerLoop(
             settings.designations_group,
             [settings.topic(Topic.DESIGNATIONS)],
@@ -92,15 +89,3 @@ class ResponderWorkers:
             settings,
         )
         await loop.run(stop)
-
-    async def _load_index(self) -> None:
-        catalogue = self.state.catalogue
-        assert catalogue is not None
-        started = time.monotonic()
-        index = await load_index(self.state.settings, catalogue)
-        self.state.adopt_index(index)
-        INDEXED_SUBJECTS.labels(self.state.department).set_function(lambda: len(self.state.index))
-        log.info(
-            "check index loaded",
-            extra={"subjects": len(index), "seconds": round(time.monotonic() - started, 2)},
-        )

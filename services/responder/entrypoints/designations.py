@@ -79,6 +79,7 @@ async def status(state: Authorised) -> dict[str, Any]:
     return {
         "department_code": state.department,
         "catalogue_version": state.catalogue.version if state.catalogue else None,
-        "index_loaded": state.index.loaded,
+        "index_loaded": state.index_ready,
         "indexed_subjects": len(state.index),
+        "index": state.freshness.answer,
     }

@@ -84,6 +84,19 @@ class CheckedMeasure(BaseModel):
     period_end: date | None
 
 
+class IndexFreshnessView(BaseModel):
+    """How fresh the answering replica's check index is (every replica follows one feed)."""
+
+    sequence: int = Field(description="the last change of the department's feed applied")
+    changed_at: datetime | None = Field(
+        description="when that change was committed (null: none since the index was loaded)"
+    )
+    caught_up_at: datetime | None = Field(
+        description="when this replica last confirmed it held every change committed: an "
+        "answer reflects every designation decided before this moment"
+    )
+
+
 class CheckAnswer(BaseModel):
     """This department's measures in force now for the subject; empty still means checked."""
 
@@ -95,6 +108,7 @@ class CheckAnswer(BaseModel):
     scenario: str | None
     in_force: bool
     measures: list[CheckedMeasure]
+    index: IndexFreshnessView
 
 
 class BatchCheckRequest(BaseModel):
@@ -129,6 +143,7 @@ class BatchCheckAnswer(BaseModel):
     count: int
     in_force_count: int
     results: list[BatchCheckResult]
+    index: IndexFreshnessView
 
 
 class EnforcementRequest(BaseModel):
@@ -245,5 +260,6 @@ class HeldDesignationOut(BaseModel):
 class ResponderStatus(BaseModel):
     department_code: str
     catalogue_version: int | None
-    index_loaded: bool
+    index_loaded: bool = Field(description="loaded and caught up with the change feed")
     indexed_subjects: int
+    index: IndexFreshnessView

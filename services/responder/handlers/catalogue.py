@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.adapters import catalogue_store
+from services.responder.adapters import catalogue_store, index_feed
 from services.responder.handlers import catalogue_revision
 from services.responder.metrics import CATALOGUE_EVENTS
 from services.responder.state import ResponderState
@@ -31,8 +31,10 @@ def current_catalogue(session: AsyncSession, state: ResponderState) -> Catalogue
 async def adopt(
     session: AsyncSession, state: ResponderState, context: MessageContext, catalogue: Catalogue
 ) -> None:
-    """Store `catalogue` in this transaction; hold it in memory once that commits."""
+    """Store `catalogue` in this transaction; hold it in memory once that commits. The other
+    replicas of the department learn it from the index's change feed."""
     await catalogue_store.save(session, catalogue)
+    await index_feed.record_change(session, (), catalogue_version=catalogue.version)
     session.info[_PENDING] = catalogue
     context.after_commit(lambda: state.hold_catalogue(catalogue))
 

@@ -53,6 +53,7 @@ def check_subject(
         "scenario": scenario,
         "in_force": bool(measures),
         "measures": measures,
+        "index": state.freshness.answer,
     }
 
 
@@ -96,4 +97,5 @@ def check_batch(
         "count": len(results),
         "in_force_count": sum(1 for r in results if r["in_force"]),
         "results": results,
+        "index": state.freshness.answer,
     }

@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.responder.adapters import designation_store, receipt_outbox
+from services.responder.adapters import designation_store, index_feed, receipt_outbox
 from services.responder.domain import clock
-from services.responder.domain.check_index import records_for
 from services.responder.domain.held import HeldDesignation, held_version
 from services.responder.domain.receipts import Receipt, lifted_beyond, receipts_for
 from services.responder.handlers.catalogue import CatalogueFetcher, adopt, current_catalogue
@@ -136,6 +135,7 @@ async def _apply_batch(
     current: dict[uuid.UUID, HeldDesignation] = dict(held_before)
     changed: dict[uuid.UUID, HeldDesignation] = {}
     ignored: dict[uuid.UUID, int] = {}
+    reindexed: set[str] = set()
     outbox = _OutboxWrites(state.settings)
     for event in events:
         designation, catalogue = event.designation, event.catalogue
@@ -158,7 +158,7 @@ async def _apply_batch(
                 current[designation.id] = changed[designation.id] = held
                 lifted = lifted_beyond(department, previous, held, cause="catalogue_revised")
                 outbox.add(receipts_for(department, held) + lifted, event.traceparent, resend=True)
-                _reindex_after_commit(context, state, previous, held)
+                reindexed.update(_subjects_of(previous, held))
                 _count(context, department, "rematched")
                 continue
             ignored[designation.id] = ignored.get(designation.id, 0) + 1
@@ -168,13 +168,16 @@ async def _apply_batch(
         current[designation.id] = changed[designation.id] = held
         receipts = receipts_for(department, held) + lifted_beyond(department, previous, held)
         outbox.add(receipts, event.traceparent, resend=False)
-        _reindex_after_commit(context, state, previous, held)
+        reindexed.update(_subjects_of(previous, held))
         _count(context, department, "applied")
     await designation_store.save_many(
         session, list(changed.values()), replacing=held_before.keys() & changed.keys()
     )
     await designation_store.count_ignored_many(session, ignored)
     await outbox.write(session)
+    if reindexed:
+        await index_feed.record_change(session, reindexed)
+        context.after_commit(state.index_changed.set)
 
 
 def _matched(department: str, event: _Event, previous: HeldDesignation | None) -> HeldDesignation:
@@ -195,16 +198,8 @@ def _matched(department: str, event: _Event, previous: HeldDesignation | None) -
     )
 
 
-def _reindex_after_commit(
-    context: MessageContext,
-    state: ResponderState,
-    previous: HeldDesignation | None,
-    held: HeldDesignation,
-) -> None:
-    old_subjects = [target.id for target in previous.targets] if previous else []
-
-    def reindex() -> None:
-        index = state.index
-        index.replace(held.id, old_subjects, records_for(index, held))
-
-    context.after_commit(reindex)
+def _subjects_of(previous: HeldDesignation | None, held: HeldDesignation) -> set[str]:
+    """The subjects whose check-index entries a new version may change: every target of the
+    version held before and of the new one (the index follower re-reads them all)."""
+    before = previous.targets if previous is not None else ()
+    return {target.id for target in (*before, *held.targets)}
