@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from jointcredit.infra.pids import alive, recorded_pid
 from jointcredit.infra.ports import free_port, port_answers, wait_for_port
 from jointcredit.infra.postgres import InfraUnavailable
 
@@ -48,7 +49,8 @@ class EmbeddedBroker:
         return f"127.0.0.1:{port}"
 
     def running_port(self) -> int | None:
-        if not self.port_file.exists():
+        """The port while this state directory's broker runs and answers on it."""
+        if not self.port_file.exists() or not alive(recorded_pid(self.pid_file)):
             return None
         port = int(self.port_file.read_text().strip())
         return port if port_answers("127.0.0.1", port) else None
@@ -61,6 +63,11 @@ class EmbeddedBroker:
         if port is None and self.port_file.exists():
             port = int(self.port_file.read_text().strip())
         port = port or free_port()
+        if port_answers("127.0.0.1", port):
+            raise InfraUnavailable(
+                f"the broker had port {port}, which another process holds now: stop it (clients "
+                f"look for the broker there), or delete {self.port_file} to take a new port"
+            )
         url = f"tcp://127.0.0.1:{port}"
         log = (self.state / f"{self.name}.log").open("ab")
         process = subprocess.Popen(

@@ -13,6 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from jointcredit.infra.pids import alive, recorded_pid
 from jointcredit.infra.ports import free_port, port_answers, wait_for_port
 
 SERVICE_USER = "jointcredit-pg"
@@ -84,6 +85,9 @@ def _ensure_service_user() -> str:
 
 @dataclass
 class EmbeddedPostgres:
+    """One server per state directory. Its port is chosen once and kept in `pg.port` across
+    stops and crashes: services hold the URL, so a restarted server must be where they look."""
+
     state: Path
 
     @property
@@ -112,17 +116,29 @@ class EmbeddedPostgres:
         user = _ensure_service_user() if os.geteuid() == 0 else None
         return subprocess.run(args, check=False, capture_output=True, text=True, user=user)
 
-    def running_port(self) -> int | None:
+    def recorded_port(self) -> int | None:
         if not self.port_file.exists():
             return None
-        port = int(self.port_file.read_text().strip())
+        return int(self.port_file.read_text().strip())
+
+    def running_port(self) -> int | None:
+        """The port while this state directory's server runs and answers on it."""
+        port = self.recorded_port()
+        if port is None or not alive(recorded_pid(self.data_dir / "postmaster.pid")):
+            return None
         return port if port_answers("127.0.0.1", port) else None
 
     def start(self, port: int | None = None) -> str:
-        """Start the server (on `port`, e.g. the one it had before a restart, or a free one)."""
+        """Start the server on `port`, else on the port it had before, else on a free one."""
         running = self.running_port()
         if running is not None:
             return self.url(running)
+        port = port or self.recorded_port() or free_port()
+        if port_answers("127.0.0.1", port):
+            raise InfraUnavailable(
+                f"PostgreSQL had port {port}, which another process holds now: stop it (services "
+                f"look for the database there), or delete {self.port_file} to take a new port"
+            )
         bin_dir = self._bin_dir()
         data = self.data_dir
         if not (data / "PG_VERSION").exists():
@@ -143,7 +159,6 @@ class EmbeddedPostgres:
             )
             if done.returncode != 0:
                 raise InfraUnavailable(f"initdb failed: {done.stderr.strip().splitlines()[-1:]}")
-        port = port or free_port()
         options = f"-h 127.0.0.1 -p {port} -k {data} -c max_connections=300 -c fsync=off"
         done = self._run(
             [
@@ -172,4 +187,3 @@ class EmbeddedPostgres:
             return
         bin_dir = self._bin_dir()
         self._run([str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"])
-        self.port_file.unlink(missing_ok=True)
