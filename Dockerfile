@@ -35,5 +35,9 @@ ENV PATH=/app/.venv/bin:$PATH \
 USER 10001:10001
 EXPOSE 8000
 
+# `docker stop` and Kubernetes send SIGTERM: a service answers its requests in flight, commits
+# the batch in hand and publishes its outbox within STOP_TIMEOUT_S (20 s), then exits 0.
+STOPSIGNAL SIGTERM
+
 # compose.yaml and the Helm chart check http://localhost:8000/readyz per service.
 CMD ["jointcredit", "--help"]

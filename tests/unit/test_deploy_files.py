@@ -20,6 +20,7 @@ from aiokafka import ConsumerRecord
 
 from shared.delivery.dead_letters import dead_letter
 from shared.events.envelope import CONTENT_TYPE, new_event
+from shared.stopping import DEFAULT_STOP_TIMEOUT_S
 from shared.topics import ALL_TOPICS, Topic
 
 pytestmark = pytest.mark.unit
@@ -82,6 +83,17 @@ CHART_TEMPLATES = (
 URL_PASSWORD = re.compile(r"://[^:/@\s]+:(\$\{[^}]*\}|[^@\s]+)@")
 REQUIRED_VARIABLE = re.compile(r"^\$\{[A-Z_][A-Z0-9_]*:\?[^}]*\}$")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|TOKEN|PRIVATE_KEY", re.IGNORECASE)
+KILL_MARGIN_S = 5
+"""Between the end of a graceful stop and the SIGKILL of a container or pod."""
+INDEX_LOAD_S = 60
+"""How long a responder's check index may take to load before /readyz answers 200."""
+
+
+def _seconds(duration: str) -> float:
+    """A compose duration: `30s`, `1m30s`."""
+    parts = re.fullmatch(r"(?:(\d+)m)?(?:(\d+)s)?", duration)
+    assert parts, duration
+    return int(parts.group(1) or 0) * 60 + int(parts.group(2) or 0)
 
 
 def _load(path: Path) -> dict[str, Any]:
@@ -197,6 +209,33 @@ def test_compose_runs_a_responder_per_department(services: dict[str, dict[str, A
         assert env["DATABASE_NAME"] == f"responder_{department}"
         assert env["SERVICE_NAME"] == f"responder-{department}"
         assert ["--department", department] in [migrate[i : i + 2] for i in range(len(migrate))]
+
+
+def test_compose_stops_within_the_grace_period(services: dict[str, dict[str, Any]]) -> None:
+    """`docker compose stop` waits stop_grace_period (10 s unless set) before SIGKILL."""
+    for name, service in services.items():
+        if _command(service)[:2] != ["jointcredit", "serve"]:
+            continue
+        stop_s = float(_environment(service)["STOP_TIMEOUT_S"])
+        assert stop_s == DEFAULT_STOP_TIMEOUT_S, name
+        assert _seconds(service["stop_grace_period"]) >= stop_s + KILL_MARGIN_S, name
+        start_period = _seconds(service["healthcheck"]["start_period"])
+        assert start_period >= INDEX_LOAD_S, f"{name}: /readyz waits for the check index"
+
+
+def test_compose_runs_two_replicas_of_a_responder(services: dict[str, dict[str, Any]]) -> None:
+    replicated = {
+        department: service
+        for department, service in _responders(services).items()
+        if (service.get("deploy") or {}).get("replicas", 1) >= 2
+    }
+    assert replicated, "compose.yaml shows no responder with two replicas"
+    for department, service in replicated.items():
+        [published] = [str(port).rsplit(":", 1)[0] for port in service["ports"]]
+        ports = re.search(r"(\d+)-(\d+)\}?$", published)
+        assert ports, f"responder-{department}: one host port per replica ({published})"
+        low, high = (int(port) for port in ports.groups())
+        assert high - low + 1 >= service["deploy"]["replicas"], department
 
 
 def test_compose_has_no_literal_passwords(services: dict[str, dict[str, Any]]) -> None:
@@ -403,6 +442,53 @@ def test_chart_templates_wire_the_loops_and_hooks() -> None:
         assert f'"databaseName" "{name}"' in text
 
 
+def test_chart_stop_fits_the_grace_period(values: dict[str, Any]) -> None:
+    """preStop sleep, then the service's own stop bound, then room before the SIGKILL."""
+    assert values["stopTimeoutSeconds"] == DEFAULT_STOP_TIMEOUT_S
+    grace = values["terminationGracePeriodSeconds"]
+    assert grace >= values["preStopSleepSeconds"] + values["stopTimeoutSeconds"] + KILL_MARGIN_S
+    configmap = (CHART / "templates" / "configmap.yaml").read_text(encoding="utf-8")
+    assert "STOP_TIMEOUT_S: {{ .Values.stopTimeoutSeconds | quote }}" in configmap
+    helpers = (CHART / "templates" / "_helpers.tpl").read_text(encoding="utf-8")
+    assert "terminationGracePeriodSeconds: {{ $root.Values.terminationGracePeriodSeconds }}" in (
+        helpers
+    )
+    assert 'preStop:\n              exec:\n                command: ["sleep", ' in helpers
+    assert "$root.Values.preStopSleepSeconds" in helpers
+
+
+def test_chart_replicas_default_to_two(values: dict[str, Any]) -> None:
+    assert values["defaults"]["replicas"] == 2
+    for name in APP_SERVICES:
+        assert values[name].get("replicas", values["defaults"]["replicas"]) == 2, name
+    for responder in values["responders"]:
+        assert responder.get("replicas", values["defaults"]["replicas"]) == 2, responder
+
+
+def test_chart_spreads_replicas_and_budgets_disruptions(values: dict[str, Any]) -> None:
+    assert values["podDisruptionBudget"] == {"enabled": True, "minAvailable": 1}
+    assert values["antiAffinity"]["enabled"]
+    assert values["affinity"] == {}, "a set affinity replaces the anti-affinity"
+    helpers = (CHART / "templates" / "_helpers.tpl").read_text(encoding="utf-8")
+    assert "kind: PodDisruptionBudget" in helpers
+    assert "(gt $replicas 1)" in helpers, "a budget only where a second replica can serve"
+    assert "minAvailable: {{ $root.Values.podDisruptionBudget.minAvailable }}" in helpers
+    anti = helpers.split("podAntiAffinity:", 1)[1].split("{{- end }}", 1)[0]
+    assert "preferredDuringSchedulingIgnoredDuringExecution" in anti
+    assert "topologyKey: kubernetes.io/hostname" in anti
+    assert "$selector" in anti, "replicas of one workload, not of the whole release"
+
+
+def test_chart_probes_wait_for_the_index(values: dict[str, Any]) -> None:
+    startup = values["probes"]["startup"]
+    assert startup["path"] == "/readyz"
+    assert startup["periodSeconds"] * startup["failureThreshold"] >= 2 * INDEX_LOAD_S
+    helpers = (CHART / "templates" / "_helpers.tpl").read_text(encoding="utf-8")
+    for probe in ("startup", "liveness", "readiness"):
+        assert f"{probe}Probe:" in helpers
+        assert f"path: {{{{ $root.Values.probes.{probe}.path }}}}" in helpers
+
+
 needs_helm = pytest.mark.skipif(shutil.which("helm") is None, reason="helm not on PATH")
 
 
@@ -444,9 +530,19 @@ def test_helm_template_renders_every_workload(values: dict[str, Any]) -> None:
     assert {t["spec"]["topicName"] for t in kinds["KafkaTopic"]} == set(ALL_TOPICS)
     [job] = kinds["Job"]
     assert "pre-install" in job["metadata"]["annotations"]["helm.sh/hook"]
+    assert len(kinds["PodDisruptionBudget"]) == len(kinds["Deployment"])
     departments = set()
     for deployment in kinds["Deployment"]:
-        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        assert deployment["spec"]["replicas"] == 2
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["terminationGracePeriodSeconds"] == values["terminationGracePeriodSeconds"]
+        [spread] = pod["affinity"]["podAntiAffinity"][
+            "preferredDuringSchedulingIgnoredDuringExecution"
+        ]
+        assert spread["podAffinityTerm"]["topologyKey"] == "kubernetes.io/hostname"
+        container = pod["containers"][0]
+        assert container["lifecycle"]["preStop"]["exec"]["command"][0] == "sleep"
+        assert container["startupProbe"]["httpGet"]["path"] == "/readyz"
         assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
         assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
         assert container["resources"]["requests"]

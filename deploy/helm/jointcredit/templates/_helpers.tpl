@@ -61,7 +61,8 @@ app.kubernetes.io/component: {{ .component }}
 {{- end -}}
 
 {{/*
-One service: a Deployment running `jointcredit serve <service>` and its ClusterIP Service.
+One service: a Deployment running `jointcredit serve <service>`, its ClusterIP Service and, with
+more than one replica, its PodDisruptionBudget.
 (dict "root" $ "component" "registry" "service" "registry" "serviceName" "registry"
       "databaseName" "registry" "config" .Values.registry "env" (list))
 */}}
@@ -71,6 +72,7 @@ One service: a Deployment running `jointcredit serve <service>` and its ClusterI
 {{- $defaults := $root.Values.defaults -}}
 {{- $name := printf "%s-%s" (include "jointcredit.fullname" $root) .component | trunc 63 | trimSuffix "-" -}}
 {{- $selector := include "jointcredit.selectorLabels" (dict "root" $root "component" .component) -}}
+{{- $replicas := int ($config.replicas | default $defaults.replicas) -}}
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -79,7 +81,7 @@ metadata:
     {{- include "jointcredit.labels" $root | nindent 4 }}
     app.kubernetes.io/component: {{ .component }}
 spec:
-  replicas: {{ $config.replicas | default $defaults.replicas }}
+  replicas: {{ $replicas }}
   revisionHistoryLimit: 5
   selector:
     matchLabels:
@@ -132,6 +134,17 @@ spec:
             {{- with ($config.extraEnv | default $defaults.extraEnv) }}
             {{- toYaml . | nindent 12 }}
             {{- end }}
+          lifecycle:
+            preStop:
+              exec:
+                command: ["sleep", {{ $root.Values.preStopSleepSeconds | quote }}]
+          startupProbe:
+            httpGet:
+              path: {{ $root.Values.probes.startup.path }}
+              port: http
+            periodSeconds: {{ $root.Values.probes.startup.periodSeconds }}
+            timeoutSeconds: {{ $root.Values.probes.startup.timeoutSeconds }}
+            failureThreshold: {{ $root.Values.probes.startup.failureThreshold }}
           livenessProbe:
             httpGet:
               path: {{ $root.Values.probes.liveness.path }}
@@ -166,9 +179,19 @@ spec:
       tolerations:
         {{- toYaml . | nindent 8 }}
       {{- end }}
-      {{- with $root.Values.affinity }}
+      {{- if $root.Values.affinity }}
       affinity:
-        {{- toYaml . | nindent 8 }}
+        {{- toYaml $root.Values.affinity | nindent 8 }}
+      {{- else if $root.Values.antiAffinity.enabled }}
+      affinity:
+        podAntiAffinity:
+          preferredDuringSchedulingIgnoredDuringExecution:
+            - weight: {{ $root.Values.antiAffinity.weight }}
+              podAffinityTerm:
+                topologyKey: kubernetes.io/hostname
+                labelSelector:
+                  matchLabels:
+                    {{- $selector | nindent 20 }}
       {{- end }}
 ---
 apiVersion: v1
@@ -187,4 +210,19 @@ spec:
       port: {{ $root.Values.service.port }}
       targetPort: http
       protocol: TCP
+{{- if and $root.Values.podDisruptionBudget.enabled (gt $replicas 1) }}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata:
+  name: {{ $name }}
+  labels:
+    {{- include "jointcredit.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+spec:
+  minAvailable: {{ $root.Values.podDisruptionBudget.minAvailable }}
+  selector:
+    matchLabels:
+      {{- $selector | nindent 6 }}
+{{- end }}
 {{- end -}}
