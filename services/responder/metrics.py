@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
 CHECKS = Counter(
     "jointcredit_responder_checks_total",
@@ -39,4 +39,11 @@ INDEX_SEQUENCE = Gauge(
     "jointcredit_responder_index_sequence",
     "the last change of the feed this replica's check index holds (compare across replicas)",
     ["department"],
+)
+INDEX_STALENESS = Histogram(
+    "jointcredit_responder_index_staleness_seconds",
+    "from a change's commit on any replica to its being answered by this one; `origin` says "
+    "whether this replica or another committed it",
+    ["department", "origin"],
+    buckets=(0.002, 0.005, 0.01, 0.02, 0.035, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5, 5, 10),
 )

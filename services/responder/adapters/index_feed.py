@@ -15,6 +15,8 @@ The lock is held only from the insert to the commit, the last statements of a ba
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,13 +30,13 @@ FEED_LOCK_ID = 0x6A63_6978  # one per database: every replica of the department 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 _INSERT = text(
-    "INSERT INTO index_changes (subject_ids, catalogue_version) "
-    "VALUES (CAST(:subject_ids AS text[]), :catalogue_version)"
+    "INSERT INTO index_changes (subject_ids, catalogue_version, written_by, changed_at) "
+    "VALUES (CAST(:subject_ids AS text[]), :catalogue_version, :written_by, clock_timestamp())"
 )
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 
 _SINCE = """
-SELECT sequence, subject_ids, catalogue_version, changed_at FROM index_changes
+SELECT sequence, subject_ids, catalogue_version, changed_at, written_by FROM index_changes
 WHERE sequence > $1 ORDER BY sequence LIMIT $2
 """
 _LAST = """
@@ -55,16 +57,22 @@ WHERE id = 1
 """
 
 
+WRITER = f"{socket.gethostname()}/{os.getpid()}"
+"""This process, as the feed names the replica that wrote a change (its pod, in Kubernetes)."""
+
+
 async def record_change(
     session: AsyncSession, subject_ids: Iterable[str], catalogue_version: int | None = None
 ) -> None:
-    """Add a change in the session's transaction: the last statement before its commit."""
+    """Add a change in the session's transaction: the last statement before its commit (its
+    time, `clock_timestamp()`, is then the commit's to within that statement)."""
     subjects = sorted(set(subject_ids))
     if not subjects and catalogue_version is None:
         return
     await session.execute(_LOCK, {"key": FEED_LOCK_ID})
     await session.execute(
-        _INSERT, {"subject_ids": subjects, "catalogue_version": catalogue_version}
+        _INSERT,
+        {"subject_ids": subjects, "catalogue_version": catalogue_version, "written_by": WRITER},
     )
     await session.execute(_NOTIFY)
 
@@ -75,11 +83,12 @@ class Change:
     subject_ids: list[str]
     catalogue_version: int | None
     changed_at: datetime
+    written_by: str
 
 
 async def changes_since(connection: asyncpg.Connection, sequence: int, limit: int) -> list[Change]:
     rows = await connection.fetch(_SINCE, sequence, limit)
-    return [Change(row[0], list(row[1]), row[2], row[3]) for row in rows]
+    return [Change(row[0], list(row[1]), row[2], row[3], row[4]) for row in rows]
 
 
 async def last_sequence(connection: asyncpg.Connection) -> int:

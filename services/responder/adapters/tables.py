@@ -120,6 +120,7 @@ index_changes = Table(
     Column("sequence", BigInteger, Identity(always=True), primary_key=True),
     Column("subject_ids", ARRAY(Text), nullable=False),
     Column("catalogue_version", Integer, nullable=True),
+    Column("written_by", Text, nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("index_changes_changed_at", "changed_at"),
 )

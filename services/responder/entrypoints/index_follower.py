@@ -23,7 +23,12 @@ import asyncpg
 from services.responder.adapters import index_feed
 from services.responder.adapters.index_feed import Change
 from services.responder.adapters.index_loader import load_catalogue, load_snapshot, load_subjects
-from services.responder.metrics import INDEX_CHANGES, INDEX_SEQUENCE, INDEXED_SUBJECTS
+from services.responder.metrics import (
+    INDEX_CHANGES,
+    INDEX_SEQUENCE,
+    INDEX_STALENESS,
+    INDEXED_SUBJECTS,
+)
 from services.responder.state import ResponderState
 from shared.stopping import sleep_unless_stopped, wait_for_either
 
@@ -134,8 +139,17 @@ class IndexFollower:
                 index.set_entry(subject_id, packed)
         last = changes[-1]
         self.state.freshness.applied(last.sequence, last.changed_at)
+        self._observe_staleness(changes)
         INDEX_CHANGES.labels(self.state.department).inc(len(changes))
         INDEX_SEQUENCE.labels(self.state.department).set(last.sequence)
+
+    def _observe_staleness(self, changes: list[Change]) -> None:
+        now = datetime.now(UTC)
+        department = self.state.department
+        for change in changes:
+            origin = "self" if change.written_by == index_feed.WRITER else "other"
+            seconds = max((now - change.changed_at).total_seconds(), 0.0)
+            INDEX_STALENESS.labels(department, origin).observe(seconds)
 
     async def _purge_now_and_then(self, connection: asyncpg.Connection) -> None:
         if time.monotonic() < self._next_purge:

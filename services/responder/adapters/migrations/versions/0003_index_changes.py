@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column("sequence", sa.BigInteger, sa.Identity(always=True), primary_key=True),
         sa.Column("subject_ids", ARRAY(sa.Text), nullable=False),
         sa.Column("catalogue_version", sa.Integer, nullable=True),
+        sa.Column("written_by", sa.Text, nullable=False),
         sa.Column(
             "changed_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
         ),
