@@ -72,7 +72,7 @@ def person_id(serial: int) -> str:
     return make_resident_id(birth=birth, sequence=(serial // 20_000) % 1000)
 
 
-def _state(serial: int, with_person: bool) -> DesignationState:
+def designation_state(serial: int, with_person: bool) -> DesignationState:
     today = datetime.now(UTC).date()
     persons = (
         [{"role": "legal_representative", "id": person_id(serial), "name": f"法人{serial}"}]
@@ -123,7 +123,8 @@ class RowMaker:
 
     def __init__(self, catalogue: Catalogue) -> None:
         self.templates = {
-            with_person: _held(catalogue, _state(0, with_person)) for with_person in (False, True)
+            with_person: _held(catalogue, designation_state(0, with_person))
+            for with_person in (False, True)
         }
         self.id_base = uuid.uuid4().int & ~((1 << 32) - 1)
         self.now = datetime.now(UTC)
