@@ -14,6 +14,8 @@ class Topic(StrEnum):
     """Responder receipts to feedback; key: designation id."""
     REPUBLISH_REQUESTS = "jointcredit.republish-requests.v1"
     """Feedback's requests that the initiator re-publish designations; key: designation id."""
+    DIGESTS = "jointcredit.digests.v1"
+    """The initiator's answers to digest requests (continuous reconciliation); key: request id."""
     DEAD_LETTERS = "jointcredit.dead-letters.v1"
     """Messages a consumer could not process, with the error in headers; key: the original key."""
 

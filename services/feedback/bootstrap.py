@@ -6,7 +6,10 @@ from dataclasses import dataclass
 
 from services.feedback.adapters.catalogue_store import CatalogueStore
 from services.feedback.adapters.registry_client import fetch_catalogue
-from services.feedback.entrypoints.reconciliation_worker import reconciliation_worker
+from services.feedback.entrypoints.reconciliation_worker import (
+    digest_reconciliation_worker,
+    reconciliation_worker,
+)
 from services.feedback.handlers.dependencies import HandlerDependencies
 from services.feedback.handlers.dispatch import make_handler
 from services.feedback.settings import FeedbackSettings
@@ -46,4 +49,5 @@ def bootstrap(settings: FeedbackSettings | None = None) -> Feedback:
         runtime.workers["feedback-consumer"] = consumer.run
     if settings.reconciliation_interval_s > 0:
         runtime.workers["reconciliation"] = reconciliation_worker(runtime, settings)
+    runtime.workers["digest-reconciliation"] = digest_reconciliation_worker(runtime)
     return Feedback(settings, runtime, handlers, consumer)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from services.responder.entrypoints.consumers import ResponderWorkers
 from services.responder.entrypoints.index_follower import IndexFollower
+from services.responder.entrypoints.reconciliation_worker import digest_reconciliation_worker
 from services.responder.settings import ResponderSettings
 from services.responder.state import ResponderState
 from shared.runtime import Runtime
@@ -17,4 +18,5 @@ def bootstrap(settings: ResponderSettings | None = None) -> tuple[Runtime, Respo
     runtime.workers["catalogue-consumer"] = workers.catalogue
     runtime.workers["designation-consumer"] = workers.designations
     runtime.workers["index-follower"] = IndexFollower(state).run
+    runtime.workers["digest-reconciliation"] = digest_reconciliation_worker(runtime, settings)
     return runtime, state

@@ -24,7 +24,9 @@ class RepublishRequested(BaseModel):
     department_code: str | None = None
     memorandum_codes: tuple[str, ...] | None = None
     """with `department_code`: only these memoranda's designations"""
-    reason: Literal["overdue_receipt", "broker_data_loss", "operator", "catalogue_revised"]
+    reason: Literal[
+        "overdue_receipt", "broker_data_loss", "operator", "catalogue_revised", "digest_mismatch"
+    ]
     requested_at: datetime | None = None
 
     @model_validator(mode="after")

@@ -61,6 +61,8 @@ EVENT_TYPES = {
         )
     ),
     "cn.jointcredit.republish.requested.v1",
+    "cn.jointcredit.digest.requested.v1",
+    "cn.jointcredit.digest.answered.v1",
 }
 DLQ_HEADERS = {
     "dlq_error",

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.delivery.tables import add_delivery_tables
+from shared.reconciliation.digests import add_digest_tables
 
 metadata = MetaData()
 delivery = add_delivery_tables(metadata)
@@ -165,3 +166,5 @@ republish_requests = Table(
     Column("requested_by", Text, nullable=False),
     Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
 )
+
+add_digest_tables(metadata)

@@ -1,4 +1,5 @@
-"""The periodic reconciliation: re-publish requests for newly overdue designations.
+"""The periodic reconciliations: re-publish requests for newly overdue designations, and the
+digest rounds that find designations feedback never heard of (shared/reconciliation).
 
 With several feedback instances on one database, one of them runs each round (an advisory
 lock); the `not_requested_since` window keeps a later round from asking again.
@@ -10,9 +11,13 @@ import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.feedback.adapters.overdue_queries import lead_reconciliation_round
 from services.feedback.handlers.reconciliation import ReconciliationOutcome, request_republish
 from services.feedback.settings import FeedbackSettings
+from shared.reconciliation.rounds import Scope
+from shared.reconciliation.worker import digest_worker
 from shared.runtime import Runtime, Worker
 from shared.stopping import sleep_unless_stopped
 
@@ -59,3 +64,14 @@ def reconciliation_worker(runtime: Runtime, settings: FeedbackSettings) -> Worke
                 )
 
     return run
+
+
+async def feedback_scope(session: AsyncSession) -> Scope:
+    """Feedback holds every designation."""
+    return Scope("feedback", None)
+
+
+def digest_reconciliation_worker(runtime: Runtime) -> Worker:
+    """Every RECONCILE_INTERVAL_S, digests compared with the initiator's: designations whose
+    events never reached feedback are asked for again."""
+    return digest_worker(runtime, feedback_scope)

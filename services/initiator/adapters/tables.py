@@ -23,6 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
 from shared.delivery.tables import add_delivery_tables
+from shared.reconciliation.digests import add_digest_tables
 
 metadata = MetaData()
 delivery = add_delivery_tables(metadata)
@@ -228,3 +229,5 @@ republish_requests = Table(
         postgresql_where=text("state <> 'done'"),
     ),
 )
+
+add_digest_tables(metadata)
