@@ -95,7 +95,7 @@ async def test_sigterm_to_a_responder_commits_its_batch_and_publishes_its_outbox
 ) -> None:
     """responder-market SIGTERMed while designations flow: it exits 0, its group's committed
     offsets cover exactly the events its inbox holds (no batch applied and left uncommitted),
-    and its outbox holds no unsent receipt. The standalone relay, SIGTERMed, exits 0 too."""
+    and its outbox holds no unsent receipt. The standalone relay, sent SIGINT, exits 0 too."""
     platform = fault_platform
     market = platform.platform.service("responder-market")
     database = platform.layout.database("responder", "market")
@@ -116,7 +116,7 @@ async def test_sigterm_to_a_responder_commits_its_batch_and_publishes_its_outbox
     unsent = "SELECT count(*) FROM outbox WHERE sent_at IS NULL"
     assert await platform.fetchval(database, unsent) == 0
     assert platform.relay is not None
-    platform.relay.send_signal(signal.SIGTERM)
+    platform.relay.send_signal(signal.SIGINT)
     assert await asyncio.to_thread(platform.relay.wait, DEFAULT_STOP_TIMEOUT_S + 5) == 0
 
 
