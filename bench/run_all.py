@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, list[str]] = {
     "propagation": ["bench.propagation", "--driver", "rest"],
     "propagation-import": ["bench.propagation", "--driver", "import"],
     "bulk": ["bench.bulk"],
+    "replicas": ["bench.replicas"],
 }
 
 

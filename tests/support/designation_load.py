@@ -10,6 +10,7 @@ answer replays it instead of acting twice. Any other unexpected answer is record
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 import uuid
@@ -55,9 +56,13 @@ class DesignationLoad:
     headers: Callable[[str], dict[str, str]]
     seed: int = 10
     figures: LoadFigures = field(default_factory=LoadFigures)
+    other_urls: tuple[str, ...] = ()
+    """further replicas of the initiator: requests go round them, and a retry goes to the next
+    one, as behind a load balancer (the Idempotency-Key is shared by every replica)"""
 
     def __post_init__(self) -> None:
         self.random = random.Random(self.seed)
+        self._urls = itertools.cycle((self.initiator_url, *self.other_urls))
 
     @asynccontextmanager
     async def flowing(
@@ -180,7 +185,7 @@ class DesignationLoad:
             try:
                 response = await self.http.request(
                     method,
-                    f"{self.initiator_url}{path}",
+                    f"{next(self._urls)}{path}",
                     json=body,
                     headers=self.headers(client) | {"Idempotency-Key": key},
                 )

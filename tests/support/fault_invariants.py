@@ -243,27 +243,42 @@ async def check_answers(fp: FaultPlatform, designations: dict[uuid.UUID, Designa
                 ):
                     for target in outcome.targets:
                         expected[target.id].add((outcome.measure.code, str(d.id), d.version))
-            client = "court" if department == "court" else department
-            for start in range(0, len(targets), 1000):
-                chunk = targets[start : start + 1000]
-                response = await http.post(
-                    f"{fp.url(f'responder-{department}')}/v1/checks/batch",
-                    json={"subject_ids": chunk},
-                    headers=fp.headers(client),
+            for label in fp.replica_labels(f"responder-{department}"):
+                problems += await _check_replica(http, fp, label, department, targets, expected)
+    return problems
+
+
+async def _check_replica(
+    http: httpx.AsyncClient,
+    fp: FaultPlatform,
+    label: str,
+    department: str,
+    targets: list[str],
+    expected: dict[str, set[tuple[str, str, int]]],
+) -> list[str]:
+    """One replica's answers for every target: each replica must answer for every designation
+    of its department, not only those its share of the consumer group brought."""
+    problems: list[str] = []
+    for start in range(0, len(targets), 1000):
+        chunk = targets[start : start + 1000]
+        response = await http.post(
+            f"{fp.url(label)}/v1/checks/batch",
+            json={"subject_ids": chunk},
+            headers=fp.headers(department),
+        )
+        if response.status_code != 200:
+            problems.append(f"{label} check: {response.status_code}")
+            continue
+        for result in response.json()["results"]:
+            got = {
+                (m["measure_code"], m["designation_id"], m["designation_version"])
+                for m in result["measures"]
+            }
+            if got != expected.get(result["requested_id"], set()):
+                problems.append(
+                    f"{label} check {result['requested_id']}: answered {sorted(got)},"
+                    f" expected {sorted(expected.get(result['requested_id'], set()))}"
                 )
-                if response.status_code != 200:
-                    problems.append(f"{department} check: {response.status_code}")
-                    continue
-                for result in response.json()["results"]:
-                    got = {
-                        (m["measure_code"], m["designation_id"], m["designation_version"])
-                        for m in result["measures"]
-                    }
-                    if got != expected.get(result["requested_id"], set()):
-                        problems.append(
-                            f"{department} check {result['requested_id']}: answered {sorted(got)},"
-                            f" expected {sorted(expected.get(result['requested_id'], set()))}"
-                        )
     return problems
 
 

@@ -128,7 +128,9 @@ class Figures:
 class FaultPlatform:
     """Private PostgreSQL and broker, the prepared namespace, and the running services."""
 
-    def __init__(self) -> None:
+    def __init__(self, replicas: int = 1) -> None:
+        self.replicas = replicas
+        """processes of the initiator, feedback and each responder (a pod each, in production)"""
         self.state = Path(tempfile.mkdtemp(prefix="jointcredit-fault-"))
         self.postgres = EmbeddedPostgres(self.state)
         self.broker = EmbeddedBroker(self.state, name="broker")
@@ -160,11 +162,11 @@ class FaultPlatform:
         self.tokens = {name: self.client.token(name) for name in self.credentials}
         self._deactivate_departments_not_run()
         for name in ("initiator", "feedback"):
-            self.platform.start(name, name, self.env(name))
+            for label in self.replica_labels(name):
+                self.platform.start(label, name, self.env(name))
         for department in RESPONDERS:
-            self.platform.start(
-                f"responder-{department}", "responder", self.env("responder", department)
-            )
+            for label in self.replica_labels(f"responder-{department}"):
+                self.platform.start(label, "responder", self.env("responder", department))
         self.start_relay()
         self._require_ready()
 
@@ -198,6 +200,10 @@ class FaultPlatform:
 
     def url(self, label: str) -> str:
         return self.platform.service(label).url
+
+    def replica_labels(self, label: str) -> list[str]:
+        """`label` and the labels of its other replicas (`feedback`, `feedback-2`, ...)."""
+        return [label, *(f"{label}-{n}" for n in range(2, self.replicas + 1))]
 
     def _require_ready(self) -> None:
         ready = self.platform.wait_ready(90)
