@@ -12,6 +12,10 @@ rewound to their first record and read again a second later (the inbox skips wha
 topic whose partition count changes (recreated after the broker lost its log) makes the
 consumer join its group again, so that no partition is left unread. A partition whose log the
 broker replaced (log_watch.py) is read again from its start, and that start committed.
+
+Each transaction is an `Attempt` (attempt.py): the work handlers put off until just before the
+commit belongs to it, and it commits only once all of that work ran in the transaction that
+claimed the inbox rows, so no inbox row commits without the effects of its message.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from shared import failpoints
 from shared.connectivity import unreachable
 from shared.delivery import inbox
+from shared.delivery.attempt import Attempt
 from shared.delivery.dead_letters import dead_letter
 from shared.delivery.log_watch import LogWatch
 from shared.delivery.metrics import LAG, MESSAGES
@@ -50,24 +55,27 @@ class Unreachable(Exception):
     """The consumer's database cannot be reached; the message itself may be fine."""
 
 
-@dataclass
+@dataclass(frozen=True)
 class MessageContext:
     """What a handler gets besides the event: the transaction and commit hooks."""
 
-    session: AsyncSession
+    attempt: Attempt
     record: ConsumerRecord[bytes, bytes]
-    _after_commit: list[Callable[[], None]] = field(default_factory=list)
-    _before_commit: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    @property
+    def session(self) -> AsyncSession:
+        return self.attempt.session
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once the transaction has committed (e.g. to update a memory index)."""
-        self._after_commit.append(callback)
+        self.attempt.after_commit(callback)
 
     def before_commit(self, work: Callable[[], Awaitable[None]]) -> None:
         """Await `work` in the transaction once every message of the batch was handled (e.g.
         to write what the batch's handlers gathered in one statement); it may still call
-        `after_commit`. If it fails, the batch rolls back like a failing handler."""
-        self._before_commit.append(work)
+        `after_commit` and register more work. If it fails, the batch rolls back like a
+        failing handler."""
+        self.attempt.before_commit(work)
 
 
 Handler = Callable[[Envelope, MessageContext], Awaitable[None]]
@@ -79,17 +87,10 @@ def gathered_for_commit(
     context: MessageContext, key: str, flush: Callable[[list[T]], Awaitable[None]]
 ) -> list[T]:
     """The list the handlers of this transaction's messages add to under `key`; on the first
-    call of a transaction, `flush(items)` is registered to run once before it commits. Lets a
-    handler write a whole batch in a few statements instead of a few per message."""
-    session = context.session
-    transaction = session.sync_session.get_transaction()
-    pending: tuple[object, list[T]] | None = session.info.get(key)
-    if pending is not None and pending[0] is transaction:
-        return pending[1]
-    items: list[T] = []
-    session.info[key] = (transaction, items)
-    context.before_commit(lambda: flush(items))
-    return items
+    call of a transaction, `flush` is registered, and before the commit it is handed every
+    item added (once each, also items added by other before-commit work). Lets a handler
+    write a whole batch in a few statements instead of a few per message."""
+    return context.attempt.gathered(key, flush)
 
 
 @dataclass
@@ -274,9 +275,9 @@ class ConsumerLoop:
         return True
 
     async def _apply(self, messages: list[_Message]) -> None:
-        contexts: list[MessageContext] = []
         duplicates = 0
         async with self.sessions() as session:
+            attempt = await Attempt.begin(session)
             new_ids = await inbox.claim(
                 session, self.name, [(m.envelope.id, m.envelope.type) for m in messages]
             )
@@ -285,18 +286,12 @@ class ConsumerLoop:
                     duplicates += 1
                     continue
                 new_ids.discard(message.envelope.id)
-                context = MessageContext(session, message.record)
                 token = set_traceparent(message.envelope.traceparent)
                 try:
-                    await self.handler(message.envelope, context)
+                    await self.handler(message.envelope, MessageContext(attempt, message.record))
                 finally:
                     reset_traceparent(token)
-                contexts.append(context)
-            for context in contexts:
-                for work in context._before_commit:
-                    await work()
-            callbacks = [callback for context in contexts for callback in context._after_commit]
-            await session.commit()
+            callbacks = await attempt.commit()
         failpoints.reach("consumer.after_db_commit")
         for callback in callbacks:
             callback()
