@@ -13,6 +13,7 @@ from services.initiator.handlers.messages import message_handler
 from services.initiator.handlers.republish import run_republisher
 from services.initiator.settings import InitiatorSettings
 from shared.delivery.consumer import ConsumerLoop
+from shared.reconciliation.worker import fold_worker
 from shared.runtime import Runtime
 from shared.topics import Topic
 
@@ -50,6 +51,7 @@ def bootstrap(settings: InitiatorSettings | None = None) -> Initiator:
             SCHEDULER: partial(run_scheduler, context),
             REPUBLISHER: partial(run_republisher, context),
             IMPORTS: imports.run,
+            "digest-folder": fold_worker(runtime),
         }
     )
     return Initiator(runtime, context, imports, consumer)

@@ -4,7 +4,7 @@ the XOR of a hash of each (id, version).
 XOR is its own inverse, so a change is a delta (an insert adds its hash, a new version adds the
 old and the new hash, a delete adds the old one): statement-level triggers append the deltas of
 each write to `digest_changes` (insert-only, so concurrent writers never wait on each other) and
-a fold adds them into `digest_buckets` from time to time. A digest is `digest_buckets` plus the
+a worker folds them into `digest_buckets` every few seconds, in chunks. A digest is `digest_buckets` plus the
 changes not folded yet, read in one statement: exact at that statement's snapshot, whatever the
 table's size. The same SQL runs in the initiator's, feedback's and every responder's database,
 so one bucket means the same ids everywhere.
@@ -30,7 +30,7 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 BUCKETS = 4096
 """Buckets of the id space; fixed, as the bucket index and the digest rows depend on it. At
@@ -39,6 +39,9 @@ BUCKET_OF_ID = f"(hashtextextended(id::text, 0) & {BUCKETS - 1})"
 HASH_OF_VERSION = "hashtextextended(id::text || ':' || version::text, 0)"
 BUCKET_INDEX = "designations_digest_bucket"
 _FOLD_LOCK = 0x6A63_6466  # advisory lock: one fold at a time per database
+FOLD_CHUNK = 20_000
+"""Changes folded per transaction: a bulk import writes about one change row per designation
+(12 memoranda x 4,096 buckets leave few to add up within a batch)."""
 
 
 def add_digest_tables(metadata: MetaData) -> None:
@@ -144,23 +147,41 @@ def _scope(memoranda: Sequence[str] | None) -> str:
     return "" if memoranda is None else "WHERE memorandum_code = ANY(:memoranda)"
 
 
-async def fold(session: AsyncSession) -> None:
-    """Add the pending changes into the buckets (skipped while another session folds: the
-    digest counts unfolded changes anyway)."""
+async def fold(session: AsyncSession, limit: int = FOLD_CHUNK) -> int:
+    """Add up to `limit` of the oldest pending changes into the buckets; how many it moved
+    (0 while another session folds: digests count unfolded changes anyway)."""
     locked = await session.scalar(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _FOLD_LOCK})
     if not locked:
-        return
-    await session.execute(
+        return 0
+    moved = await session.scalar(
         text(
-            "WITH moved AS (DELETE FROM digest_changes "
-            "RETURNING memorandum_code, bucket, designations, hash) "
-            "INSERT INTO digest_buckets AS b (memorandum_code, bucket, designations, hash) "
+            "WITH moved AS (DELETE FROM digest_changes WHERE position IN (SELECT position "
+            "FROM digest_changes ORDER BY position LIMIT :limit) "
+            "RETURNING memorandum_code, bucket, designations, hash), "
+            "folded AS (INSERT INTO digest_buckets AS b "
+            "(memorandum_code, bucket, designations, hash) "
             "SELECT memorandum_code, bucket, sum(designations), bit_xor(hash) FROM moved "
             "GROUP BY 1, 2 ORDER BY 1, 2 "
             "ON CONFLICT (memorandum_code, bucket) DO UPDATE SET "
-            "designations = b.designations + excluded.designations, hash = b.hash # excluded.hash"
-        )
+            "designations = b.designations + excluded.designations, "
+            "hash = b.hash # excluded.hash) "
+            "SELECT count(*) FROM moved"
+        ),
+        {"limit": limit},
     )
+    return int(moved or 0)
+
+
+async def fold_pending(sessions: async_sessionmaker[AsyncSession]) -> int:
+    """Fold every pending change, a chunk per transaction; how many were folded."""
+    total = 0
+    while True:
+        async with sessions() as session:
+            moved = await fold(session)
+            await session.commit()
+        total += moved
+        if moved < FOLD_CHUNK:
+            return total
 
 
 async def bucket_digests(

@@ -24,7 +24,7 @@ from shared.delivery.outbox import add_events
 from shared.events.republish import RepublishRequested, republish_request_event
 from shared.reconciliation import metrics
 from shared.reconciliation.answers import AnswerReader, Unanswered
-from shared.reconciliation.digests import bucket_digests, bucket_entries, fold
+from shared.reconciliation.digests import bucket_digests, bucket_entries
 from shared.reconciliation.messages import DigestAnswered, DigestRequested, request_event
 from shared.reconciliation.settings import ReconcileSettings
 from shared.runtime import Runtime
@@ -117,9 +117,7 @@ async def _compare(
     (answer,) = await _ask(runtime, reader, scope, None)
     theirs = answer.bucket_digests()
     async with runtime.unit_of_work() as uow:
-        await fold(uow.session)
         ours = await bucket_digests(uow.session, scope.memoranda)
-        await uow.commit()
     outcome.mismatched_buckets = sorted(
         bucket for bucket in theirs.keys() | ours.keys() if theirs.get(bucket) != ours.get(bucket)
     )

@@ -2,8 +2,9 @@
 memoranda (or all), or their (id, version, changed at) in some buckets, on the digests topic.
 
 The digests come from rows the database keeps in step with every designation write
-(`shared/reconciliation/digests.py`), so an answer costs the same at 10 million designations as
-at ten; a bucket's pairs are read through the bucket index.
+(`shared/reconciliation/digests.py`; `fold_worker` keeps the pending changes few), so an answer
+costs about the same at 10 million designations as at ten; a bucket's pairs are read through the
+bucket index.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from services.initiator.handlers.recording import now
 from shared.delivery.consumer import MessageContext, PermanentError
 from shared.delivery.outbox import add_events
 from shared.events.envelope import Envelope
-from shared.reconciliation.digests import BUCKETS, bucket_digests, bucket_entries, fold
+from shared.reconciliation.digests import BUCKETS, bucket_digests, bucket_entries
 from shared.reconciliation.messages import DigestRequested, answer_events
 
 
@@ -31,7 +32,6 @@ async def on_digest_requested(
     session = message.session
     taken_at = now()
     if request.buckets is None:
-        await fold(session)
         digests = await bucket_digests(session, request.memorandum_codes)
         events = answer_events(context.settings, request, taken_at, digests=digests)
     else:
