@@ -462,7 +462,12 @@ def report_of(steps: dict[str, Any], arguments: argparse.Namespace) -> Report:
         "propagation" if arguments.driver == "rest" else f"propagation-{arguments.driver}",
         f"python -m bench.propagation --driver {arguments.driver} --rates "
         f"{','.join(f'{r:g}' for r in arguments.rates)} --seconds {arguments.seconds:g} "
-        f"--repeats {arguments.repeats}",
+        f"--repeats {arguments.repeats}"
+        + (
+            f" --feedback-replicas {arguments.feedback_replicas}"
+            if arguments.feedback_replicas > 1
+            else ""
+        ),
     )
     for rate, runs in steps.items():
         p50 = median([r["end to end: last receipt at feedback (from due)"]["p50_ms"] for r in runs])
@@ -497,6 +502,17 @@ def report_of(steps: dict[str, Any], arguments: argparse.Namespace) -> Report:
     return report
 
 
+def _add_feedback_replicas(bench: BenchPlatform, replicas: int) -> None:
+    """Start feedback's further replicas with the first one's environment; wait until ready."""
+    feedback = bench.service("feedback")
+    for number in range(2, replicas + 1):
+        label = f"feedback-{number}"
+        bench.urls[label] = bench.platform.start(label, "feedback", feedback.env).url
+    ready = bench.platform.wait_ready()
+    if not all(ready.values()):
+        raise SystemExit(f"not ready: {[label for label, ok in ready.items() if not ok]}")
+
+
 def main(argv: list[str] | None = None) -> Report:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument(
@@ -510,8 +526,15 @@ def main(argv: list[str] | None = None) -> Report:
     parser.add_argument(
         "--profile", help="folder for py-spy stacks of the last repeat of each rate"
     )
+    parser.add_argument(
+        "--feedback-replicas",
+        type=int,
+        default=1,
+        help="feedback processes sharing its consumer group (two pods of one deployment)",
+    )
     arguments = parser.parse_args(argv)
     with running_platform() as bench:
+        _add_feedback_replicas(bench, arguments.feedback_replicas)
         steps = asyncio.run(measure(bench, arguments))
     report = report_of(steps, arguments)
     report.emit()
