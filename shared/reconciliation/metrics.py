@@ -7,7 +7,8 @@ from prometheus_client import Counter
 ROUNDS = Counter(
     "jointcredit_reconciliation_rounds_total",
     "digest rounds, by outcome: matched (every bucket), narrowed (buckets differed, nothing "
-    "missing past the grace), requested, unanswered (the initiator did not answer in time)",
+    "missing past the grace), suspected (missing, asked for if the next round finds them "
+    "missing too), requested, unanswered (the initiator did not answer in time)",
     ["requester", "outcome"],
 )
 MISMATCHED_BUCKETS = Counter(
@@ -17,6 +18,6 @@ MISMATCHED_BUCKETS = Counter(
 )
 REQUESTED = Counter(
     "jointcredit_reconciliation_requested_total",
-    "designations asked for again: missing, or held at an older version, past the grace",
+    "designations asked for again: missing, or held at an older version, in two rounds",
     ["requester"],
 )

@@ -5,8 +5,10 @@ with its own, narrows the buckets that differ to ids (the initiator's (id, versi
 those buckets against its own) and asks for the re-publication of the designations it lacks or
 holds at an older version. A designation held at a newer or equal version is fine; one the
 initiator changed less than `RECONCILE_GRACE_S` ago (by the initiator's clock) is left for a
-later round, as its event may still be on its way. One replica runs a round at a time (a
-session-level advisory lock on the consumer's database).
+later round, as its event may still be on its way; and one is asked for only when two
+consecutive rounds found it missing (`Suspects`), so that a consumer catching up on a backlog
+(back after hours down) does not ask for what it is about to read. One replica runs a round at
+a time (a session-level advisory lock on the consumer's database).
 """
 
 from __future__ import annotations
@@ -49,16 +51,27 @@ ScopeReader = Callable[[AsyncSession], Awaitable[Scope | None]]
 
 
 @dataclass
+class Suspects:
+    """The ids the previous round this process led found missing; a replica that takes the
+    lead next starts with none, and waits one round more."""
+
+    ids: set[uuid.UUID] = field(default_factory=set)
+
+
+@dataclass
 class RoundOutcome:
     requester: str
     answered: bool = True
     mismatched_buckets: list[int] = field(default_factory=list)
+    missing: list[uuid.UUID] = field(default_factory=list)
+    """missing or behind past the grace in this round"""
     requested: list[uuid.UUID] = field(default_factory=list)
+    """of those, the ones the previous round found missing too"""
     request_ids: list[uuid.UUID] = field(default_factory=list)
 
 
 async def reconciliation_round(
-    runtime: Runtime, settings: ReconcileSettings, scope_of: ScopeReader
+    runtime: Runtime, settings: ReconcileSettings, scope_of: ScopeReader, suspects: Suspects
 ) -> RoundOutcome | None:
     """One round; None when another replica is running one, or there is nothing to compare."""
     async with runtime.engine.connect() as connection:
@@ -69,14 +82,14 @@ async def reconciliation_round(
         if not held:
             return None
         try:
-            return await _led_round(runtime, settings, scope_of)
+            return await _led_round(runtime, settings, scope_of, suspects)
         finally:
             await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ROUND_LOCK})
             await connection.commit()
 
 
 async def _led_round(
-    runtime: Runtime, settings: ReconcileSettings, scope_of: ScopeReader
+    runtime: Runtime, settings: ReconcileSettings, scope_of: ScopeReader, suspects: Suspects
 ) -> RoundOutcome | None:
     async with runtime.unit_of_work() as uow:
         scope = await scope_of(uow.session)
@@ -91,17 +104,21 @@ async def _led_round(
         metrics.ROUNDS.labels(scope.requester, "unanswered").inc()
         outcome.answered = False
         return outcome
-    outcome.requested = missing
-    outcome.request_ids = await _request_republish(runtime, missing)
+    outcome.missing = missing
+    outcome.requested = [i for i in missing if i in suspects.ids]
+    suspects.ids = set(missing) - set(outcome.requested)
+    outcome.request_ids = await _request_republish(runtime, outcome.requested)
     metrics.ROUNDS.labels(scope.requester, _kind(outcome)).inc()
     metrics.MISMATCHED_BUCKETS.labels(scope.requester).inc(len(outcome.mismatched_buckets))
-    metrics.REQUESTED.labels(scope.requester).inc(len(missing))
+    metrics.REQUESTED.labels(scope.requester).inc(len(outcome.requested))
     return outcome
 
 
 def _kind(outcome: RoundOutcome) -> str:
     if outcome.requested:
         return "requested"
+    if outcome.missing:
+        return "suspected"
     return "narrowed" if outcome.mismatched_buckets else "matched"
 
 

@@ -11,7 +11,7 @@ import time
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.reconciliation.digests import fold_pending
-from shared.reconciliation.rounds import ScopeReader, reconciliation_round
+from shared.reconciliation.rounds import ScopeReader, Suspects, reconciliation_round
 from shared.reconciliation.settings import ReconcileSettings
 from shared.runtime import Runtime, Worker
 from shared.stopping import sleep_unless_stopped
@@ -47,6 +47,7 @@ def digest_worker(
     it)."""
     settings = settings or ReconcileSettings.load()
     interval = settings.reconcile_interval_s
+    suspects = Suspects()
 
     async def run(stop: asyncio.Event) -> None:
         next_round = time.monotonic() + interval
@@ -54,7 +55,7 @@ def digest_worker(
             await _fold(runtime)
             if interval > 0 and time.monotonic() >= next_round:
                 next_round = time.monotonic() + interval
-                await _round(runtime, settings, scope_of)
+                await _round(runtime, settings, scope_of, suspects)
             pause = FOLD_INTERVAL_S
             if interval > 0:
                 pause = min(pause, max(0.0, next_round - time.monotonic()))
@@ -63,9 +64,11 @@ def digest_worker(
     return run
 
 
-async def _round(runtime: Runtime, settings: ReconcileSettings, scope_of: ScopeReader) -> None:
+async def _round(
+    runtime: Runtime, settings: ReconcileSettings, scope_of: ScopeReader, suspects: Suspects
+) -> None:
     try:
-        outcome = await reconciliation_round(runtime, settings, scope_of)
+        outcome = await reconciliation_round(runtime, settings, scope_of, suspects)
     except (SQLAlchemyError, OSError) as error:
         log.warning("reconciliation round failed", extra={"error": repr(error)})
         return

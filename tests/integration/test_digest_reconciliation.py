@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +21,12 @@ from shared.catalogue import Catalogue
 from shared.events.envelope import Envelope
 from shared.events.republish import REPUBLISH_REQUESTED, RepublishRequested
 from shared.reconciliation.digests import bucket_digests
-from shared.reconciliation.rounds import RoundOutcome, ScopeReader, reconciliation_round
+from shared.reconciliation.rounds import (
+    RoundOutcome,
+    ScopeReader,
+    Suspects,
+    reconciliation_round,
+)
 from shared.reconciliation.settings import ReconcileSettings
 from shared.runtime import Runtime
 from shared.topics import Topic
@@ -47,6 +52,8 @@ class Platform:
     responder: ResponderHarness
     responder_runtime: Runtime
     """a second runtime on the responder's database: the round reads nothing else"""
+    feedback_suspects: Suspects = field(default_factory=Suspects)
+    responder_suspects: Suspects = field(default_factory=Suspects)
 
     async def feedback_version(self, designation_id: uuid.UUID) -> int | None:
         found = await self.feedback.scalar(
@@ -77,10 +84,14 @@ class Platform:
         await wait_for(held, timeout_s=60)
 
     async def feedback_round(self, settings: ReconcileSettings) -> RoundOutcome:
-        return await _round(self.feedback.feedback.runtime, settings, feedback_scope)
+        return await _round(
+            self.feedback.feedback.runtime, settings, feedback_scope, self.feedback_suspects
+        )
 
     async def responder_round(self, settings: ReconcileSettings) -> RoundOutcome:
-        return await _round(self.responder_runtime, settings, department_scope(DEPARTMENT))
+        return await _round(
+            self.responder_runtime, settings, department_scope(DEPARTMENT), self.responder_suspects
+        )
 
     async def lose(self, *, age: timedelta) -> uuid.UUID:
         """A designation written at the initiator whose event nobody will ever read (a copy of
@@ -117,8 +128,10 @@ class Platform:
             return await bucket_digests(uow.session, found.memoranda)
 
 
-async def _round(runtime: Runtime, settings: ReconcileSettings, scope: ScopeReader) -> RoundOutcome:
-    outcome = await reconciliation_round(runtime, settings, scope)
+async def _round(
+    runtime: Runtime, settings: ReconcileSettings, scope: ScopeReader, suspects: Suspects
+) -> RoundOutcome:
+    outcome = await reconciliation_round(runtime, settings, scope, suspects)
     assert outcome is not None
     assert outcome.answered
     return outcome
@@ -193,20 +206,23 @@ async def test_lost_designations_are_found_asked_for_and_the_digests_then_match(
         behind = delivered[0]
         await p.advance_silently(behind, 1)
         in_flight = await p.lose(age=timedelta(0))
+        suspected = await p.responder_round(SETTLED)
+        assert sorted(suspected.missing) == sorted([*lost_for_all, behind])
+        assert suspected.requested == []
+        assert 1 <= len(suspected.mismatched_buckets) <= 5
         found_by_responder = await p.responder_round(SETTLED)
         assert sorted(found_by_responder.requested) == sorted([*lost_for_all, behind])
         assert len(found_by_responder.request_ids) == 1
-        assert 1 <= len(found_by_responder.mismatched_buckets) <= 5
         await p.wait_held({**dict.fromkeys(lost_for_all, 1), behind: 2})
 
         lost_again = [await p.lose(age=timedelta(hours=1)) for _ in range(2)]
-        found_by_feedback = await p.feedback_round(SETTLED)
-        assert sorted(found_by_feedback.requested) == sorted(lost_again)
+        assert sorted((await p.feedback_round(SETTLED)).missing) == sorted(lost_again)
+        assert sorted((await p.feedback_round(SETTLED)).requested) == sorted(lost_again)
         await p.wait_held(dict.fromkeys(lost_again, 1))
         assert await p.feedback_version(in_flight) is None
 
-        await p.feedback_round(IMMEDIATE)
-        await p.responder_round(IMMEDIATE)
+        assert (await p.feedback_round(IMMEDIATE)).missing == [in_flight]
+        assert (await p.feedback_round(IMMEDIATE)).requested == [in_flight]
         await p.wait_held({in_flight: 1})
         for settled in (await p.feedback_round(IMMEDIATE), await p.responder_round(IMMEDIATE)):
             assert (settled.mismatched_buckets, settled.requested) == ([], [])
