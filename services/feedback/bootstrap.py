@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
+
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
 
 from services.feedback.adapters.catalogue_store import CatalogueStore
 from services.feedback.adapters.registry_client import fetch_catalogue
@@ -15,9 +19,16 @@ from services.feedback.handlers.dispatch import make_handler
 from services.feedback.settings import FeedbackSettings
 from shared.catalogue import Catalogue
 from shared.delivery.consumer import ConsumerLoop
+from shared.kafka import make_consumer
 from shared.runtime import Runtime
 from shared.topics import Topic
 from shared.workdays import default_calendar
+
+CO_PARTITIONING = (RangePartitionAssignor, RoundRobinPartitionAssignor)
+"""The range assignor gives each instance the same partition numbers of the designations and
+receipts topics (both keyed by the subject, with the same partition count): every event of a
+designation reaches one instance. Round robin second, so that during a rolling upgrade the
+group keeps working with members that do not offer range yet."""
 
 
 @dataclass(frozen=True)
@@ -44,6 +55,7 @@ def bootstrap(settings: FeedbackSettings | None = None) -> Feedback:
         make_handler(handlers),
         runtime.sessions,
         settings,
+        consumer_factory=partial(make_consumer, assignors=CO_PARTITIONING),
     )
     if settings.run_consumer:
         runtime.workers["feedback-consumer"] = consumer.run

@@ -14,7 +14,9 @@ from services.feedback.adapters.tables import (
 )
 from shared.catalogue import Catalogue
 
-_CATALOGUE_LOCK = 0x6662_6361  # advisory lock: one writer of the held catalogue at a time
+_CATALOGUE_LOCK = 0x6662_6361
+"""Advisory lock: exclusive for a writer of the held catalogue, shared by every consumer batch
+that writes designations or receipts (handlers/batch_locks.py)."""
 
 
 class CatalogueStore:
@@ -24,7 +26,14 @@ class CatalogueStore:
         self._cached: Catalogue | None = None
 
     async def lock(self, session: AsyncSession) -> None:
+        """Until the transaction ends: no other catalogue writer, no designation or receipt batch."""
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CATALOGUE_LOCK})
+
+    async def lock_shared(self, session: AsyncSession) -> None:
+        """Until the transaction ends: the held catalogue does not change under this batch."""
+        await session.execute(
+            text("SELECT pg_advisory_xact_lock_shared(:key)"), {"key": _CATALOGUE_LOCK}
+        )
 
     async def current(self, session: AsyncSession) -> Catalogue | None:
         version = await session.scalar(

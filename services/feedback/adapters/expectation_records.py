@@ -171,8 +171,3 @@ async def move_deadline(
             provisional=deadline.provisional,
         )
     )
-
-
-async def lock_receipts(session: AsyncSession) -> None:
-    """Hold back receipt inserts until this transaction commits (catalogue catch-up)."""
-    await session.execute(text("LOCK TABLE receipts IN SHARE MODE"))

@@ -102,10 +102,18 @@ async def designations_only_receipts_name(session: AsyncSession) -> list[uuid.UU
 async def mark_requested(
     session: AsyncSession, designation_ids: list[uuid.UUID], at: datetime
 ) -> None:
+    """Note the request on the unanswered expectations, skipping rows a consumer batch holds:
+    this spans designations of every partition, so waiting for those rows (locked in the
+    batch's order, not ours) could deadlock; a row skipped is being answered, or is asked
+    for again by a later round."""
     await session.execute(
         text(
-            "UPDATE expectations SET last_republish_requested_at = :at"
-            " WHERE designation_id = ANY(CAST(:ids AS uuid[])) AND first_received_at IS NULL"
+            "UPDATE expectations AS e SET last_republish_requested_at = :at"
+            " FROM (SELECT designation_id, department_code FROM expectations"
+            "  WHERE designation_id = ANY(CAST(:ids AS uuid[])) AND first_received_at IS NULL"
+            "  FOR UPDATE SKIP LOCKED) AS free"
+            " WHERE e.designation_id = free.designation_id"
+            " AND e.department_code = free.department_code"
         ),
         {"at": at, "ids": [str(i) for i in designation_ids]},
     )

@@ -52,14 +52,29 @@ async def apply_catalogue(
         event = CatalogueVersionPublished.model_validate(envelope.data)
     except ValidationError as error:
         raise PermanentError(f"invalid catalogue event: {error}") from error
-    await deps.catalogues.lock(session)
+    # worked out before the lock, which holds every designation and receipt batch back: a gap
+    # reads the registry, and that should not stop the other instances' consumers meanwhile
     held = await deps.catalogues.current(session)
-    try:
-        catalogue = await next_catalogue(held, event, deps.fetch_catalogue)
-    except ValidationError as error:
-        raise PermanentError(f"catalogue version {event.version} is invalid: {error}") from error
+    catalogue = await _next_valid(held, event, deps)
+    await deps.catalogues.lock(session)
+    locked = await deps.catalogues.current(session)
+    if _version(locked) != _version(held):  # another instance held a version meanwhile
+        held, catalogue = locked, await _next_valid(locked, event, deps)
     if catalogue is not None:
         await hold_catalogue(session, catalogue, deps, earlier=held)
+
+
+async def _next_valid(
+    held: Catalogue | None, event: CatalogueVersionPublished, deps: HandlerDependencies
+) -> Catalogue | None:
+    try:
+        return await next_catalogue(held, event, deps.fetch_catalogue)
+    except ValidationError as error:
+        raise PermanentError(f"catalogue version {event.version} is invalid: {error}") from error
+
+
+def _version(catalogue: Catalogue | None) -> int | None:
+    return None if catalogue is None else catalogue.version
 
 
 async def hold_catalogue(

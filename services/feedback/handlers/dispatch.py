@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter
 
+from services.feedback.handlers.batch_locks import lock_before_writing
 from services.feedback.handlers.catalogue import apply_catalogue
 from services.feedback.handlers.dependencies import HandlerDependencies
 from services.feedback.handlers.designations import apply_designation
@@ -29,8 +30,10 @@ def make_handler(deps: HandlerDependencies) -> Handler:
         if family == "catalogue":
             await apply_catalogue(envelope, context.session, deps)
         elif family == "designation":
+            lock_before_writing(context, deps.catalogues, envelope.data.get("id"))
             apply_designation(envelope, context, deps)
         elif family == "receipt":
+            lock_before_writing(context, deps.catalogues, envelope.data.get("designation_id"))
             record_receipt(envelope, context, _count_receipts)
         else:
             raise PermanentError(f"feedback does not read {envelope.type}")

@@ -41,11 +41,14 @@ async def schedule_obligations(
 async def schedule_pending(
     session: AsyncSession, catalogue: Catalogue, calendar: WorkdayCalendar
 ) -> int:
-    """After a catalogue version: the designations that waited for it. Returns how many."""
+    """After a catalogue version: the designations that waited for it. Returns how many.
+
+    Runs under the catalogue's exclusive lock, which holds every designation and receipt batch
+    back (handlers/batch_locks.py): no receipt of these designations is being written, so
+    none is missed by the answers their new expectations take from stored receipts."""
     waiting = await designation_records.pending(session)
     if not waiting:
         return 0
-    await expectation_records.lock_receipts(session)
     scheduled = 0
     for designation_id, list_type, memorandum_code, reached_at in waiting:
         scheduled += await schedule_obligations(
