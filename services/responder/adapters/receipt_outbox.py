@@ -1,4 +1,9 @@
-"""Receipts into the outbox, keyed by designation id.
+"""Receipts into the outbox, keyed by the designation's subject, as the designation events are.
+
+The same key, and the same partition count, put a designation's receipts in the partition of
+the same number as its events: feedback's instances (range assignor) each get both, and two of
+them never write one designation at once. Without the subject (a caller that does not give
+it) the key is the designation id, as before; feedback reads receipts whatever their key.
 
 The receipts given about one designation go as one `receipt.bundle.v1` event when there are
 several (a designation version's received, applied and not-applicable receipts: one message
@@ -10,10 +15,12 @@ the same receipts again gives the same envelope id and a consumer's inbox recogn
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from services.responder.adapters.tables import designations
 from services.responder.domain.receipts import Receipt
 from services.responder.settings import ResponderSettings
 from shared.delivery.outbox import OutgoingEvent, add_events
@@ -31,10 +38,14 @@ def bundle_id(receipt_ids: Sequence[uuid.UUID]) -> uuid.UUID:
 
 
 def outgoing(
-    settings: ResponderSettings, receipts: Sequence[Receipt], traceparent: str | None = None
+    settings: ResponderSettings,
+    receipts: Sequence[Receipt],
+    traceparent: str | None = None,
+    subjects: Mapping[uuid.UUID, str] | None = None,
 ) -> list[OutgoingEvent]:
     """The receipts as outbox events, one per designation, in the trace of `traceparent`
-    (default: the current one)."""
+    (default: the current one), keyed by the subject `subjects` gives for each designation."""
+    subjects = subjects or {}
     topic = settings.topic(Topic.RECEIPTS)
     traceparent = traceparent or current_traceparent()
     by_designation: dict[uuid.UUID, list[Receipt]] = {}
@@ -64,11 +75,25 @@ def outgoing(
             data=data,
             traceparent=traceparent,
         )
-        events.append(OutgoingEvent(topic, designation_id, envelope))
+        key = subjects.get(designation, designation_id)
+        events.append(OutgoingEvent(topic, key, envelope))
     return events
+
+
+async def subjects_of(
+    session: AsyncSession, designation_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, str]:
+    """The subject of each designation held among `designation_ids`."""
+    result = await session.execute(
+        select(designations.c.id, designations.c.subject_id).where(
+            designations.c.id.in_(set(designation_ids))
+        )
+    )
+    return {row.id: row.subject_id for row in result}
 
 
 async def send(
     session: AsyncSession, settings: ResponderSettings, receipts: Sequence[Receipt]
 ) -> None:
-    await add_events(session, outgoing(settings, receipts))
+    subjects = await subjects_of(session, [receipt.designation_id for receipt in receipts])
+    await add_events(session, outgoing(settings, receipts, subjects=subjects))
