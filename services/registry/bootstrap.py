@@ -7,13 +7,11 @@ from dataclasses import dataclass
 
 from services.registry.adapters.key_source import DatabaseKeySource
 from services.registry.handlers.catalogue import CatalogueReader
+from services.registry.handlers.key_retirement import retire_keys
 from services.registry.handlers.keys import SigningKeys
 from services.registry.settings import RegistrySettings
 from shared.runtime import Runtime
-from shared.stopping import sleep_unless_stopped
 from shared.topics import Topic
-
-KEY_RETIREMENT_INTERVAL_S = 60.0
 
 
 @dataclass
@@ -32,10 +30,7 @@ class Registry:
 
     async def retire_keys(self, stop: asyncio.Event) -> None:
         """Worker: erase the private half of keys past their retirement, every minute."""
-        while not stop.is_set():
-            async with self.runtime.unit_of_work() as uow:
-                await self.keys.retire_expired(uow)
-            await sleep_unless_stopped(stop, KEY_RETIREMENT_INTERVAL_S)
+        await retire_keys(self.runtime, self.keys, stop)
 
 
 def bootstrap(settings: RegistrySettings | None = None) -> Runtime:

@@ -16,9 +16,12 @@ from shared.catalogue import Catalogue
 from shared.delivery.consumer import MessageContext, PermanentError
 from shared.events.catalogue import CatalogueVersionPublished
 from shared.events.envelope import Envelope
+from shared.persistence.job_rounds import leading_round
 from shared.stopping import sleep_unless_stopped
 
 log = logging.getLogger(__name__)
+
+REGISTRY_FOLLOWING_JOB = "initiator.catalogue-from-registry"
 
 
 async def store_document(session: AsyncSession, document: dict[str, Any]) -> bool:
@@ -58,28 +61,46 @@ async def on_catalogue_version(
 
 
 async def follow_registry(context: InitiatorContext, stop: asyncio.Event) -> None:
-    """Fetch `GET REGISTRY_URL/v1/catalogue` while none is held, later now and then for a newer one."""
+    """Fetch `GET REGISTRY_URL/v1/catalogue` while none is held, later now and then for a newer one.
+
+    Of several replicas one asks each round (shared/persistence/job_rounds.py): they share the
+    database, and each reads the catalogue from there."""
     settings = context.settings
     while not stop.is_set():
-        async with context.unit_of_work() as uow:
-            held = await catalogue_store.held_version(uow.session)
-        try:
-            document = await fetch_catalogue(settings.registry_url)
-            if held is None or int(document["version"]) > held:
-                async with context.unit_of_work() as uow:
-                    if await store_document(uow.session, document):
-                        log.info(
-                            "catalogue read from the registry",
-                            extra={"version": document["version"]},
-                        )
-                    await uow.commit()
-                held = int(document["version"])
-        except (RegistryUnavailable, ValidationError, KeyError, ValueError) as error:
-            level = logging.WARNING if held is None else logging.DEBUG
-            log.log(level, "catalogue not read from the registry", extra={"error": repr(error)})
+        held = await registry_round(context)
         interval = (
             settings.catalogue_fetch_interval_s
             if held is None
             else settings.catalogue_refresh_interval_s
         )
         await sleep_unless_stopped(stop, interval)
+
+
+async def registry_round(context: InitiatorContext) -> int | None:
+    """The catalogue version held after this round; the replica leading it asks the registry."""
+    async with leading_round(context.runtime.engine, REGISTRY_FOLLOWING_JOB) as led:
+        return await read_registry(context) if led else await _held_version(context)
+
+
+async def _held_version(context: InitiatorContext) -> int | None:
+    async with context.unit_of_work() as uow:
+        return await catalogue_store.held_version(uow.session)
+
+
+async def read_registry(context: InitiatorContext) -> int | None:
+    """Store the registry's current catalogue when it is newer; the version held after."""
+    held = await _held_version(context)
+    try:
+        document = await fetch_catalogue(context.settings.registry_url)
+        if held is None or int(document["version"]) > held:
+            async with context.unit_of_work() as uow:
+                if await store_document(uow.session, document):
+                    log.info(
+                        "catalogue read from the registry", extra={"version": document["version"]}
+                    )
+                await uow.commit()
+            held = int(document["version"])
+    except (RegistryUnavailable, ValidationError, KeyError, ValueError) as error:
+        level = logging.WARNING if held is None else logging.DEBUG
+        log.log(level, "catalogue not read from the registry", extra={"error": repr(error)})
+    return held

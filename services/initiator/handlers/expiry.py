@@ -1,8 +1,9 @@
 """The expiry scheduler: active designations past their period end become expired.
 
 It works from the database alone (no timers in memory), so a restart loses nothing: whatever
-expired while the service was down is expired on its first pass. Rows are locked with SKIP
-LOCKED, so two instances never expire the same designation twice.
+expired while the service was down is expired on its first pass. Of several replicas one runs
+each round (an advisory lock per round, shared/persistence/job_rounds.py); rows are locked with
+SKIP LOCKED besides, so that even two passes at once never expire a designation twice.
 """
 
 from __future__ import annotations
@@ -20,9 +21,12 @@ from services.initiator.domain.lifecycle import Action
 from services.initiator.handlers import idempotency
 from services.initiator.handlers.context import InitiatorContext
 from services.initiator.handlers.recording import SCHEDULER, change, now
+from shared.persistence.job_rounds import leading_round
 from shared.stopping import sleep_unless_stopped
 
 log = logging.getLogger(__name__)
+
+EXPIRY_JOB = "initiator.expiry"
 
 _INTERRUPT_STALE_IMPORTS = text(
     "UPDATE imports SET state = 'interrupted', finished_at = now(), "
@@ -64,13 +68,22 @@ async def housekeeping(context: InitiatorContext) -> None:
         await uow.commit()
 
 
+async def expiry_round(context: InitiatorContext, today: date | None = None) -> int | None:
+    """Expire what is due and clean up; None when another replica is running the round."""
+    async with leading_round(context.runtime.engine, EXPIRY_JOB) as led:
+        if not led:
+            return None
+        expired = await expire_due(context, today)
+        await housekeeping(context)
+        return expired
+
+
 async def run_scheduler(context: InitiatorContext, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
-            expired = await expire_due(context)
+            expired = await expiry_round(context)
             if expired:
                 log.info("designations expired", extra={"count": expired})
-            await housekeeping(context)
         except (SQLAlchemyError, OSError) as error:
             log.warning("expiry pass failed; retrying", extra={"error": repr(error)})
         await sleep_unless_stopped(stop, context.settings.expiry_interval_s)

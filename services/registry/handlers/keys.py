@@ -68,6 +68,12 @@ class SigningKeys:
         self._loaded[row.times.kid] = key
         return key
 
+    def _forget_retired(self, rows: list[store.KeyRow]) -> None:
+        """Drop decrypted keys the database no longer holds a private half of (another replica
+        retired them)."""
+        for kid in set(self._loaded) - {row.times.kid for row in rows}:
+            del self._loaded[kid]
+
     async def _create(self, session: AsyncSession, times: KeyTimes, now: datetime) -> ECKey:
         key = generate_signing_key(times.kid)
         await store.insert_key(
@@ -85,6 +91,7 @@ class SigningKeys:
         now = now or datetime.now(UTC)
         session = uow.session
         rows = await store.keys(session)
+        self._forget_retired(rows)
         found = signing_key([r.times for r in rows], now)
         if found is None:
             await store.lock_keys(session)
