@@ -31,6 +31,8 @@ class DigestRequested(BaseModel):
     """the designations of these memoranda only (a responder's); None: all (feedback's)"""
     buckets: tuple[int, ...] | None = None
     """None: every bucket's digest; else the (id, version) pairs in these buckets"""
+    expires_at: datetime | None = None
+    """nobody waits for the answer after this: an initiator reading a backlog skips it"""
 
 
 class DigestAnswered(BaseModel):

@@ -167,6 +167,7 @@ async def _ask(
         requester=scope.requester,
         memorandum_codes=scope.memoranda,
         buckets=buckets,
+        expires_at=datetime.now(UTC) + timedelta(seconds=reader.timeout_s),
     )
     async with runtime.unit_of_work() as uow:
         await add_events(uow.session, [request_event(runtime.settings, request)])

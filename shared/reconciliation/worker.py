@@ -8,6 +8,7 @@ import asyncio
 import logging
 import time
 
+from aiokafka.errors import KafkaError
 from sqlalchemy.exc import SQLAlchemyError
 
 from shared.reconciliation.digests import fold_pending
@@ -69,7 +70,7 @@ async def _round(
 ) -> None:
     try:
         outcome = await reconciliation_round(runtime, settings, scope_of, suspects)
-    except (SQLAlchemyError, OSError) as error:
+    except (SQLAlchemyError, OSError, KafkaError) as error:
         log.warning("reconciliation round failed", extra={"error": repr(error)})
         return
     if outcome is not None and outcome.requested:

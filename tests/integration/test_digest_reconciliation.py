@@ -18,9 +18,11 @@ from sqlalchemy import text
 from services.feedback.entrypoints.reconciliation_worker import feedback_scope
 from services.responder.entrypoints.reconciliation_worker import department_scope
 from shared.catalogue import Catalogue
+from shared.delivery.outbox import add_events
 from shared.events.envelope import Envelope
 from shared.events.republish import REPUBLISH_REQUESTED, RepublishRequested
 from shared.reconciliation.digests import bucket_digests
+from shared.reconciliation.messages import DigestRequested, request_event
 from shared.reconciliation.rounds import (
     RoundOutcome,
     ScopeReader,
@@ -278,3 +280,35 @@ async def test_the_workers_find_lost_designations_by_themselves_then_ask_for_not
         await matched_rounds(3)
         assert {r: requested(r) for r in requesters} == asked
         assert sum(asked.values()) >= len(lost)
+
+
+async def test_the_initiator_skips_digest_requests_nobody_waits_for(
+    database_url: str, bootstrap: str, authority: TestAuthority
+) -> None:
+    """An initiator reading a backlog of requests (it was down) answers only live ones."""
+    async with InitiatorHarness(database_url, bootstrap, authority, consume=True) as initiator:
+        await initiator.designate()
+        now = datetime.now(UTC)
+        expired, waited = (
+            DigestRequested(
+                request_id=uuid.uuid4(), requester="test", expires_at=now + timedelta(minutes=m)
+            )
+            for m in (-1, 1)
+        )
+        async with initiator.initiator.context.unit_of_work() as uow:
+            await add_events(
+                uow.session, [request_event(initiator.settings, r) for r in (expired, waited)]
+            )
+            await uow.commit()
+
+        async def answers(request: DigestRequested) -> int:
+            return int(
+                await initiator.scalar(
+                    "SELECT count(*) FROM outbox WHERE topic = :topic AND key = :key",
+                    topic=initiator.settings.topic(Topic.DIGESTS),
+                    key=str(request.request_id).encode(),
+                )
+            )
+
+        await wait_for(lambda: answers(waited), timeout_s=60)
+        assert await answers(expired) == 0

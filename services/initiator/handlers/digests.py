@@ -31,6 +31,8 @@ async def on_digest_requested(
         raise PermanentError(f"buckets are numbered 0 to {BUCKETS - 1}")
     session = message.session
     taken_at = now()
+    if request.expires_at is not None and request.expires_at < taken_at:
+        return
     if request.buckets is None:
         digests = await bucket_digests(session, request.memorandum_codes)
         events = answer_events(context.settings, request, taken_at, digests=digests)
