@@ -9,7 +9,7 @@ import signal
 from collections.abc import Awaitable, Callable
 
 from shared.settings import ServiceSettings
-from shared.stopping import request_drain_s
+from shared.stopping import CANCEL_WAIT_S, request_drain_s
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
@@ -32,7 +32,9 @@ def run_until_signalled(
         if not running.done():
             await asyncio.wait([running], timeout=stop_timeout_s)
             running.cancel()
-        await asyncio.gather(running, return_exceptions=True)
+            await asyncio.wait([running], timeout=CANCEL_WAIT_S)
+        elif not running.cancelled():
+            running.result()  # a worker that ended by itself: its error is the process's
 
     asyncio.run(main())
 

@@ -17,7 +17,7 @@ from shared.kafka import broker_answers, ensure_topics
 from shared.persistence.database import make_engine, make_sessionmaker
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.settings import ServiceSettings
-from shared.stopping import sleep_unless_stopped, worker_stop_s
+from shared.stopping import CANCEL_WAIT_S, sleep_unless_stopped, worker_stop_s
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class Runtime:
         await _wait_until(relay, deadline)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await _wait_until(self._tasks, time.monotonic() + CANCEL_WAIT_S)
         self._tasks.clear()
         await self.engine.dispose()
 

@@ -35,6 +35,9 @@ waits for its services before it SIGKILLs what is left."""
 EXIT_MARGIN_S = 1.5
 """Kept back from the workers' share: cancelling, closing the pools, leaving the process."""
 
+CANCEL_WAIT_S = 1.0
+"""How long cancelled work may take to unwind (a task may swallow its cancellation)."""
+
 
 def request_drain_s(stop_timeout_s: float) -> float:
     """The requests' share of a stop: uvicorn answers those in flight, then closes."""

@@ -120,6 +120,40 @@ async def test_sigterm_to_a_responder_commits_its_batch_and_publishes_its_outbox
     assert await asyncio.to_thread(platform.relay.wait, DEFAULT_STOP_TIMEOUT_S + 5) == 0
 
 
+STUCK_WORKER = """
+import asyncio, sys
+from jointcredit.processes import run_until_signalled
+
+async def stuck(stop: asyncio.Event) -> None:
+    print("running", flush=True)
+    await asyncio.Event().wait()
+
+run_until_signalled(stuck, stop_timeout_s=float(sys.argv[1]))
+print("stopped", flush=True)
+"""
+
+
+def test_a_worker_that_ignores_the_stop_is_cancelled_at_the_bound() -> None:
+    """`jointcredit relay`'s loop: a worker that never looks at `stop` still ends the process,
+    with exit 0, once the bound has passed."""
+    bound_s = 1.0
+    worker = subprocess.Popen(
+        [sys.executable, "-c", STUCK_WORKER, str(bound_s)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert worker.stdout is not None
+        assert worker.stdout.readline().strip() == "running"
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(bound_s + 30) == 0
+        assert worker.stdout.read().strip() == "stopped"
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+
+
 async def _committed(platform: FaultPlatform, group: str, topic: str) -> int:
     """The sum of `group`'s committed offsets over the partitions of `topic`."""
     consumer = AIOKafkaConsumer(
