@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
+from shared.auth.id_tokens import IdentityProvider
 from shared.settings import ServiceSettings
+from shared.web.rate_limits import check_limits
 
 
 class InitiatorSettings(ServiceSettings):
@@ -57,3 +59,54 @@ class InitiatorSettings(ServiceSettings):
     idempotency_retention_hours: float = Field(
         72.0, gt=0, description="how long Idempotency-Key answers are replayed"
     )
+    subject_idp_issuer: str = Field(
+        "http://127.0.0.1:8020",
+        description="the OpenID Connect identity provider whose ID tokens prove who a subject is "
+        "(its `iss`); `jointcredit up` points it at the development IdP",
+    )
+    subject_idp_audience: str = Field(
+        "jointcredit-initiator", description="the `aud` ID tokens must carry: this service"
+    )
+    subject_idp_jwks_url: str | None = Field(
+        None,
+        description="the identity provider's JWKS (http(s):// or file://); "
+        "default: SUBJECT_IDP_ISSUER/.well-known/jwks.json",
+    )
+    subject_idp_credit_code_claim: str = Field(
+        "uscc", description="ID token claim holding an organisation's 统一社会信用代码"
+    )
+    subject_idp_person_id_claim: str = Field(
+        "id_card_number", description="ID token claim holding a person's 居民身份证号码"
+    )
+    subject_idp_acting_person_claim: str = Field(
+        "acting_person_id",
+        description="ID token claim holding the 居民身份证号码 of the person acting for an "
+        "organisation (经办人)",
+    )
+    public_rate_limit: str = Field(
+        "120/minute",
+        description="calls per client address to each /v1/public route (429 above; `limits` "
+        "notation, e.g. `10/second;300/hour`; empty: none); counted in memory per process",
+    )
+    client_rate_limit: str = Field(
+        "100/second;3000/minute",
+        description="calls per department client (the token's client id) to the authenticated "
+        "routes (429 above; empty: none); counted in memory per process",
+    )
+
+    _limits = field_validator("public_rate_limit", "client_rate_limit")(check_limits)
+
+    @property
+    def identity_provider(self) -> IdentityProvider:
+        return IdentityProvider(
+            issuer=self.subject_idp_issuer,
+            audience=self.subject_idp_audience,
+            credit_code_claim=self.subject_idp_credit_code_claim,
+            person_id_claim=self.subject_idp_person_id_claim,
+            acting_person_claim=self.subject_idp_acting_person_claim,
+        )
+
+    @property
+    def subject_jwks_url(self) -> str:
+        issuer = self.subject_idp_issuer.rstrip("/")
+        return self.subject_idp_jwks_url or f"{issuer}/.well-known/jwks.json"

@@ -1,11 +1,15 @@
-"""Route dependencies: the wired context, the caller's roles, Idempotency-Key, paging."""
+"""Route dependencies: the wired context, the caller's roles, the subject's verified identity,
+rate limits, Idempotency-Key, paging."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Query, Request
 from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from services.initiator.bootstrap import Initiator
@@ -17,7 +21,11 @@ from services.initiator.handlers.idempotency import (
     fingerprint,
     run_once,
 )
+from services.initiator.settings import InitiatorSettings
 from shared.auth import Principal, Role, require_roles
+from shared.auth.id_tokens import SubjectIdentity
+from shared.auth.subject_identity import SubjectVerifier
+from shared.web.rate_limits import RateLimiter
 
 
 async def _initiator(request: Request) -> Initiator:
@@ -35,13 +43,91 @@ async def _context(request: Request) -> InitiatorContext:
 Wired = Annotated[Initiator, Depends(_initiator)]
 Context = Annotated[InitiatorContext, Depends(_context)]
 
-InitiatorRole = Annotated[Principal, Depends(require_roles(Role.initiator))]
-Reader = Annotated[Principal, Depends(require_roles(Role.initiator, Role.admin, Role.oversight))]
+
+@dataclass
+class EdgeGuards:
+    """Built once per app from its settings: the ID-token verifier and the rate limiters."""
+
+    subjects: SubjectVerifier
+    public: RateLimiter
+    clients: RateLimiter
+
+    @classmethod
+    def of(cls, settings: InitiatorSettings) -> EdgeGuards:
+        return cls(
+            SubjectVerifier.from_jwks_url(
+                settings.identity_provider,
+                settings.subject_jwks_url,
+                cache_s=settings.auth_jwks_cache_s,
+            ),
+            RateLimiter(settings.public_rate_limit),
+            RateLimiter(settings.client_rate_limit),
+        )
+
+
+def _guards(request: Request) -> EdgeGuards:
+    guards: EdgeGuards | None = getattr(request.app.state, "edge_guards", None)
+    if guards is None:
+        initiator: Initiator = request.app.state.initiator
+        guards = request.app.state.edge_guards = EdgeGuards.of(initiator.context.settings)
+    return guards
+
+
+def _client_limited(
+    admit: Callable[..., Awaitable[Principal]],
+) -> Callable[..., Awaitable[Principal]]:
+    """The role check, then one call counted against the client's rate limit (`Depends` as a
+    default: an `Annotated` string annotation could not name the closure's `admit`)."""
+
+    async def dependency(request: Request, principal: Principal = Depends(admit)) -> Principal:
+        client = principal.client_id
+        await _guards(request).clients.admit("client", client, who=f"client {client!r}")
+        return principal
+
+    return dependency
+
+
+InitiatorRole = Annotated[Principal, Depends(_client_limited(require_roles(Role.initiator)))]
+Reader = Annotated[
+    Principal,
+    Depends(_client_limited(require_roles(Role.initiator, Role.admin, Role.oversight))),
+]
 AnyDepartment = Annotated[
     Principal,
-    Depends(require_roles(Role.initiator, Role.responder, Role.oversight, Role.admin)),
+    Depends(
+        _client_limited(require_roles(Role.initiator, Role.responder, Role.oversight, Role.admin))
+    ),
 ]
-Overseer = Annotated[Principal, Depends(require_roles(Role.admin, Role.oversight))]
+Overseer = Annotated[Principal, Depends(_client_limited(require_roles(Role.admin, Role.oversight)))]
+
+
+def client_address(request: Request) -> str:
+    """The caller's address as the server saw it (behind a proxy: run uvicorn with
+    `--proxy-headers` and `--forwarded-allow-ips` so that this is the forwarded one)."""
+    return request.client.host if request.client else "unknown"
+
+
+async def public_rate_limit(request: Request) -> None:
+    address = client_address(request)
+    await _guards(request).public.admit("public", address, who=f"address {address}")
+
+
+_id_token = HTTPBearer(
+    auto_error=False,
+    scheme_name="subjectIdToken",
+    description="the subject's OpenID Connect ID token from the identity provider",
+)
+
+
+async def _subject(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_id_token)],
+) -> SubjectIdentity:
+    token = credentials.credentials if credentials is not None else None
+    return await _guards(request).subjects.identity(token)
+
+
+Subject = Annotated[SubjectIdentity, Depends(_subject)]
 
 IdempotencyHeader = Annotated[
     str | None,
@@ -103,10 +189,21 @@ def next_offset(count: int, limit: int, offset: int) -> int | None:
 
 
 PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+RATE_LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {
+        "description": "rate limit reached (per client address on public routes, per client "
+        "id otherwise): `Retry-After` says when to try again",
+        "headers": {
+            "Retry-After": {"description": "seconds to wait", "schema": {"type": "integer"}}
+        },
+        **PROBLEM,
+    }
+}
 PROBLEMS: dict[int | str, dict[str, Any]] = {
     401: {"description": "no valid token", **PROBLEM},
     403: {"description": "wrong role or department", **PROBLEM},
     422: {"description": "invalid input: `errors` lists each location and message", **PROBLEM},
+    **RATE_LIMITED,
 }
 
 

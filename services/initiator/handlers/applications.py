@@ -3,6 +3,11 @@
 An objection suspends the designation at once and must be answered within a number of working
 days; upheld → corrected (更正) or revoked (撤销), rejected → resumed. A repair application
 changes nothing until approved (→ repaired, the exit is published) or rejected with a reason.
+
+Who may file: the subject itself, proven by an ID token (`shared/auth/id_tokens.py`); for an
+objection also a department that owes measures for the designation (the catalogue's
+`departments_owing`) or made it; a repair on paper, any initiator. Every refusal happens
+before anything is written.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from services.initiator.domain.dates import local_date
 from services.initiator.domain.lifecycle import Action, InvalidTransition
 from services.initiator.domain.publication import due_after
 from services.initiator.handlers.context import InitiatorContext
+from services.initiator.handlers.designations import current_catalogue
 from services.initiator.handlers.recording import (
     Actor,
     change,
@@ -36,6 +42,7 @@ from services.initiator.handlers.views import (
     designation_view,
     public_view,
 )
+from shared.auth.id_tokens import SubjectIdentity
 from shared.auth.principal import Principal
 from shared.web.problems import Problem
 
@@ -48,8 +55,15 @@ class Application:
     text: str
     evidence: tuple[str, ...] = ()
     contact: str | None = None
-    subject_id: str | None = None
-    """Set when the subject files it through the public endpoint: must match the designation."""
+    subject: SubjectIdentity | None = None
+    """The verified subject when it files through the public endpoint: must be the designated
+    one."""
+
+
+def subject_actor(identity: SubjectIdentity) -> Actor:
+    """The subject as records name it: `filed_by_client` / `actor_client` say who and who
+    acted (the organisation's 经办人)."""
+    return Actor("subject", None, identity.label)
 
 
 def _filer(actor: Actor) -> dict[str, Any]:
@@ -61,12 +75,32 @@ def _filer(actor: Actor) -> dict[str, Any]:
 
 
 def _check_subject(row: Row[Any], application: Application) -> None:
-    if application.subject_id is not None and application.subject_id != row.subject_id:
+    identity = application.subject
+    if identity is not None and identity.subject_id != row.subject_id:
         raise Problem(
             403,
-            f"subject {application.subject_id} is not the subject of designation {row.id}",
+            f"the verified subject ({identity.kind} {identity.subject_id}) is not the subject "
+            f"of designation {row.id}",
             title="Not the designated subject",
         )
+
+
+async def _check_objecting_department(
+    context: InitiatorContext, session: AsyncSession, row: Row[Any], actor: Actor
+) -> None:
+    """A department suspends only designations it made or owes measures for."""
+    if actor.kind != "department" or actor.department == row.initiating_department:
+        return
+    catalogue = await current_catalogue(context, session)
+    if actor.department in catalogue.departments_owing(row.memorandum_code):
+        return
+    raise Problem(
+        403,
+        f"department {actor.department!r} neither made designation {row.id} nor owes measures "
+        f"for memorandum {row.memorandum_code!r} (catalogue version {catalogue.version}); "
+        "it cannot file an objection that suspends it",
+        title="Not a department of this designation",
+    )
 
 
 async def _both(
@@ -91,6 +125,7 @@ async def file_objection(
 ) -> tuple[int, dict[str, Any]]:
     row = await locked_designation(session, application.designation_id)
     _check_subject(row, application)
+    await _check_objecting_department(context, session, row, actor)
     objection_id = uuid.uuid4()
     at = now()
     await change(
