@@ -119,7 +119,10 @@ def migrate(
 
 @app.command("serve")
 def serve(
-    service: str = typer.Argument(help="registry, initiator, responder or feedback"),
+    service: str = typer.Argument(
+        help="registry, initiator, responder or feedback; devidp: the development identity "
+        "provider (refused when ENVIRONMENT=production)"
+    ),
     host: str = typer.Option("127.0.0.1", envvar="HOST"),
     port: int = typer.Option(8000, envvar="PORT"),
 ) -> None:
@@ -129,6 +132,11 @@ def serve(
     from jointcredit.service_index import SERVICES
     from shared.logs import configure_logging
 
+    if service == "devidp":
+        from jointcredit.devidp.app import serve as serve_devidp
+
+        serve_devidp(host, port)
+        return
     if service not in SERVICES:
         console.print(f"[red]unknown service {service!r}: one of {', '.join(SERVICES)}[/red]")
         raise typer.Exit(2)
