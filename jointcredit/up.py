@@ -22,6 +22,7 @@ from rich.console import Console
 from jointcredit.connection import forget_platform, record_platform
 from jointcredit.demo.client import ApiError, Credential, PlatformClient
 from jointcredit.infra.manager import InfraStatus, stop_started
+from jointcredit.infra.ports import free_port
 from jointcredit.layout import CORE_SERVICES, Layout
 from jointcredit.platform import Platform, RunningService
 from jointcredit.service_index import SERVICES
@@ -90,8 +91,10 @@ def start_services(platform: Platform, layout: Layout, console: Console) -> bool
         console.print("[red]the registry did not become ready: see .jointcredit/registry.log[/red]")
         return False
     shared_env = {"REGISTRY_URL": registry.url}
+    identity_provider = start_devidp(platform)
     for name in CORE_SERVICES[1:]:
-        platform.start(name, name, layout.env(name) | shared_env)
+        own = identity_provider if name == "initiator" else {}
+        platform.start(name, name, layout.env(name) | shared_env | own)
     for department in layout.responders:
         platform.start(
             f"responder-{department}",
@@ -105,6 +108,15 @@ def start_services(platform: Platform, layout: Layout, console: Console) -> bool
     if not all(ready.values()):
         console.print("[red]some services are not ready: see .jointcredit/<service>.log[/red]")
     return all(ready.values())
+
+
+def start_devidp(platform: Platform) -> dict[str, str]:
+    """The development identity provider (subjects' ID tokens); the initiator's settings
+    pointing at it."""
+    port = free_port()
+    issuer = f"http://127.0.0.1:{port}"
+    platform.start("devidp", "devidp", {"DEVIDP_ISSUER": issuer}, port=port)
+    return {"SUBJECT_IDP_ISSUER": issuer, "SUBJECT_IDP_JWKS_URL": f"{issuer}/.well-known/jwks.json"}
 
 
 def service_urls(platform: Platform) -> dict[str, str]:

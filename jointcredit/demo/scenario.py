@@ -84,6 +84,26 @@ def _subjects(rng: random.Random) -> dict[str, tuple[DesignationSubject, list[Re
     }
 
 
+def _id_token(
+    client: PlatformClient,
+    urls: dict[str, str],
+    subject: DesignationSubject,
+    acting_person_id: str | None = None,
+) -> dict[str, str]:
+    """The subject proves who it is: an ID token from the development identity provider
+    (an organisation's names the person acting for it)."""
+    issued = client.call(
+        "POST",
+        f"{urls['devidp']}/token",
+        json={
+            "subject_kind": subject.kind,
+            "subject_id": subject.id,
+            "acting_person_id": acting_person_id,
+        },
+    )
+    return {"Authorization": f"Bearer {issued['id_token']}"}
+
+
 def _designation_body(
     subject: DesignationSubject,
     persons: list[ResponsiblePerson],
@@ -252,6 +272,7 @@ def run_scenario(
     objection = client.call(
         "POST",
         f"{initiator}/v1/public/objections",
+        headers=_id_token(client, urls, person),
         json={
             "designation_id": person_designation,
             "subject_id": person.id,
@@ -277,9 +298,11 @@ def run_scenario(
     console.print("  objection filed by the person: suspended, then rejected and resumed")
 
     repaired, _ = subjects["repaired_company"]
+    clerk = make_resident_id("350203", date(1988, 8, 8), rng.randrange(1000))
     repair = client.call(
         "POST",
         f"{initiator}/v1/public/repairs",
+        headers=_id_token(client, urls, repaired, acting_person_id=clerk),
         json={
             "designation_id": outcome.designations["repaired_company"]["id"],
             "subject_id": repaired.id,
