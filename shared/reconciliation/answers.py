@@ -13,6 +13,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import ValidationError
 
 from shared.events.envelope import EVENT_TYPE_PREFIX, Envelope, EnvelopeError
+from shared.kafka import ensure_topics
 from shared.reconciliation.messages import DIGEST_ANSWERED, DigestAnswered
 from shared.settings import ServiceSettings
 from shared.topics import Topic
@@ -24,6 +25,7 @@ class Unanswered(Exception):
 
 class AnswerReader:
     def __init__(self, settings: ServiceSettings, timeout_s: float) -> None:
+        self.settings = settings
         self.topic = settings.topic(Topic.DIGESTS)
         self.timeout_s = timeout_s
         self._consumer = AIOKafkaConsumer(
@@ -33,11 +35,12 @@ class AnswerReader:
             fetch_max_wait_ms=100,
             request_timeout_ms=settings.kafka_request_timeout_ms,
         )
+        self.partitions: list[TopicPartition] = []
 
     async def __aenter__(self) -> Self:
         await self._consumer.start()
         try:
-            partitions = await self._partitions()
+            partitions = self.partitions = await self._partitions()
             self._consumer.assign(partitions)
             for partition, end in (await self._consumer.end_offsets(partitions)).items():
                 self._consumer.seek(partition, end)
@@ -55,12 +58,18 @@ class AnswerReader:
         await self._consumer.stop()
 
     async def _partitions(self) -> list[TopicPartition]:
+        """The topic's partitions; a topic missing (a broker that lost its log, before the
+        initiator's relay touched it) is created with the configured count, so that neither
+        the broker's defaults nor the initiator's first answer decide."""
         deadline = time.monotonic() + self.timeout_s
         while time.monotonic() < deadline:
+            await self._consumer._client.force_metadata_update()
             found = self._consumer.partitions_for_topic(self.topic)
             if found:
                 return [TopicPartition(self.topic, p) for p in sorted(found)]
-            await self._consumer._client.force_metadata_update()
+            await ensure_topics(
+                self.settings.kafka_bootstrap_servers, self.settings.topic_partitions, [self.topic]
+            )
             await asyncio.sleep(0.2)
         raise Unanswered(f"topic {self.topic} has no partitions")
 

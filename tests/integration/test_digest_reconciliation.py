@@ -21,6 +21,7 @@ from shared.catalogue import Catalogue
 from shared.delivery.outbox import add_events
 from shared.events.envelope import Envelope
 from shared.events.republish import REPUBLISH_REQUESTED, RepublishRequested
+from shared.reconciliation.answers import AnswerReader
 from shared.reconciliation.digests import bucket_digests
 from shared.reconciliation.messages import DigestRequested, request_event
 from shared.reconciliation.rounds import (
@@ -35,6 +36,7 @@ from shared.topics import Topic
 from tests.support.auth import TestAuthority
 from tests.support.events import seed_document
 from tests.support.feedback import RunningFeedback, running_feedback
+from tests.support.infra import settings_for
 from tests.support.initiator import InitiatorHarness
 from tests.support.kafka import read_until, wait_for
 from tests.support.responder import ResponderHarness
@@ -312,3 +314,15 @@ async def test_the_initiator_skips_digest_requests_nobody_waits_for(
 
         await wait_for(lambda: answers(waited), timeout_s=60)
         assert await answers(expired) == 0
+
+
+async def test_a_missing_digests_topic_is_created_with_the_configured_partitions(
+    database_url: str, bootstrap: str
+) -> None:
+    """After a broker lost its log the topic may be gone until the initiator answers, and the
+    answer comes only once the reader is positioned: the reader creates it."""
+    settings = settings_for(
+        database_url, bootstrap, "unused", topic_prefix=f"t{uuid.uuid4().hex[:8]}."
+    )
+    async with AnswerReader(settings, timeout_s=30) as reader:
+        assert len(reader.partitions) == settings.topic_partitions
