@@ -19,11 +19,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.delivery.outbox import add_events
 from shared.events.republish import RepublishRequested, republish_request_event
+from shared.persistence.job_rounds import leading_round
 from shared.reconciliation import metrics
 from shared.reconciliation.answers import AnswerReader, Unanswered
 from shared.reconciliation.digests import bucket_digests, bucket_entries
@@ -33,7 +33,8 @@ from shared.runtime import Runtime
 
 log = logging.getLogger(__name__)
 
-ROUND_LOCK = 0x6A63_7264  # advisory lock: one digest round at a time per consumer database
+ROUND_JOB = "digest-reconciliation"
+"""Its advisory lock (`leading_round`): one round at a time per consumer database."""
 BUCKETS_PER_REQUEST = 32
 """Mismatched buckets narrowed per request: about 77,000 pairs at 10 million designations."""
 IDS_PER_REPUBLISH_REQUEST = 500
@@ -74,18 +75,10 @@ async def reconciliation_round(
     runtime: Runtime, settings: ReconcileSettings, scope_of: ScopeReader, suspects: Suspects
 ) -> RoundOutcome | None:
     """One round; None when another replica is running one, or there is nothing to compare."""
-    async with runtime.engine.connect() as connection:
-        held = await connection.scalar(
-            text("SELECT pg_try_advisory_lock(:key)"), {"key": ROUND_LOCK}
-        )
-        await connection.commit()
-        if not held:
+    async with leading_round(runtime.engine, ROUND_JOB) as led:
+        if not led:
             return None
-        try:
-            return await _led_round(runtime, settings, scope_of, suspects)
-        finally:
-            await connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ROUND_LOCK})
-            await connection.commit()
+        return await _led_round(runtime, settings, scope_of, suspects)
 
 
 async def _led_round(

@@ -21,10 +21,12 @@ from shared.catalogue import Catalogue
 from shared.delivery.outbox import add_events
 from shared.events.envelope import Envelope
 from shared.events.republish import REPUBLISH_REQUESTED, RepublishRequested
+from shared.persistence.job_rounds import leading_round
 from shared.reconciliation.answers import AnswerReader
 from shared.reconciliation.digests import bucket_digests
 from shared.reconciliation.messages import DigestRequested, request_event
 from shared.reconciliation.rounds import (
+    ROUND_JOB,
     RoundOutcome,
     ScopeReader,
     Suspects,
@@ -243,6 +245,13 @@ async def test_lost_designations_are_found_asked_for_and_the_digests_then_match(
 
         asked = {*lost_for_all, *lost_again, behind, in_flight}
         assert await republish_requests(p, asked) == asked
+
+        async with leading_round(p.responder_runtime.engine, ROUND_JOB) as led:
+            assert led
+            skipped = await reconciliation_round(
+                p.responder_runtime, IMMEDIATE, department_scope(DEPARTMENT), Suspects()
+            )
+            assert skipped is None
 
 
 def rounds(requester: str, outcome: str) -> float:
