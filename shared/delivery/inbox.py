@@ -21,16 +21,20 @@ async def claim(
 ) -> set[uuid.UUID]:
     """Record the events as processed by `consumer`; returns the ids that were new.
 
-    Inserted in the caller's transaction: if the effect rolls back, so does the claim.
+    Inserted in the caller's transaction: if the effect rolls back, so does the claim. The ids
+    go in sorted: two replicas claiming overlapping batches (a rebalance re-delivers a poll to
+    the new owner while the old one still applies it) then wait on each other's rows in one
+    order and never deadlock.
     """
     if not events:
         return set()
+    ordered = sorted(dict(events).items())
     result = await session.execute(
         _CLAIM,
         {
             "consumer": consumer,
-            "ids": [str(event_id) for event_id, _ in events],
-            "types": [event_type for _, event_type in events],
+            "ids": [str(event_id) for event_id, _ in ordered],
+            "types": [event_type for _, event_type in ordered],
         },
     )
     return {row[0] for row in result}

@@ -105,8 +105,19 @@ class _OutboxWrites:
         self.settings = settings
         self.runs: list[tuple[bool, list[OutgoingEvent]]] = []
 
-    def add(self, receipts: list[Receipt], traceparent: str | None, *, resend: bool) -> None:
-        events = receipt_outbox.outgoing(self.settings, receipts, traceparent)
+    def add(
+        self,
+        held: HeldDesignation,
+        receipts: list[Receipt],
+        traceparent: str | None,
+        *,
+        resend: bool,
+    ) -> None:
+        """`receipts` about `held`: keyed by its subject, as its designation events are, so that
+        feedback's replica owning the one owns the other (co-partitioned topics)."""
+        events = receipt_outbox.outgoing(
+            self.settings, receipts, traceparent, subjects={held.id: held.subject_id}
+        )
         if self.runs and self.runs[-1][0] == resend:
             self.runs[-1][1].extend(events)
         else:
@@ -150,14 +161,18 @@ async def _apply_batch(
             if republished and designation.version == previous.version:
                 held = _matched(department, event, previous)
                 if held.reaches_as(previous):
-                    outbox.add(receipts_for(department, previous), event.traceparent, resend=True)
+                    outbox.add(
+                        previous, receipts_for(department, previous), event.traceparent, resend=True
+                    )
                     _count(context, department, "resent")
                     continue
                 # The catalogue changed what this version reaches (catalogue_revision.py): the
                 # receipts still true keep their ids, so re-sending them is harmless.
                 current[designation.id] = changed[designation.id] = held
                 lifted = lifted_beyond(department, previous, held, cause="catalogue_revised")
-                outbox.add(receipts_for(department, held) + lifted, event.traceparent, resend=True)
+                outbox.add(
+                    held, receipts_for(department, held) + lifted, event.traceparent, resend=True
+                )
                 reindexed.update(_subjects_of(previous, held))
                 _count(context, department, "rematched")
                 continue
@@ -167,7 +182,7 @@ async def _apply_batch(
         held = _matched(department, event, previous)
         current[designation.id] = changed[designation.id] = held
         receipts = receipts_for(department, held) + lifted_beyond(department, previous, held)
-        outbox.add(receipts, event.traceparent, resend=False)
+        outbox.add(held, receipts, event.traceparent, resend=False)
         reindexed.update(_subjects_of(previous, held))
         _count(context, department, "applied")
     await designation_store.save_many(
