@@ -11,6 +11,12 @@ A call that is not allowed must be 401 (no token) or 403 (a token), as a problem
 that is allowed must get past authorisation: never 401/403, never 5xx; the requests are real
 enough that most allowed calls succeed (2xx), the rest stop at a 404/409/422 of their data.
 Mutating endpoints get a fresh resource for every allowed call.
+
+The subject's own filings (`POST /v1/public/objections`, `/v1/public/repairs`) take the
+subject's ID token, not a department token; they and the objection rule (a department that
+made the designation or owes measures for it) have cells of their own below, each checking that
+a refused call changed nothing: anonymous, a department token, another subject, another
+department, a department without measures, a client deleted at the registry.
 """
 
 from __future__ import annotations
@@ -26,11 +32,12 @@ import pytest
 import pytest_asyncio
 
 from shared.auth.principal import Role
+from shared.catalogue import Catalogue
 from shared.events.designations import DesignationEventType
-from tests.support.auth import TestAuthority
-from tests.support.events import designation_state
+from tests.support.auth import TestAuthority, TestIdentityProvider, acting_person
+from tests.support.events import designation_state, seed_document
 from tests.support.feedback import RunningFeedback, running_feedback
-from tests.support.initiator import InitiatorHarness, designation_body
+from tests.support.initiator import InitiatorHarness, designation_body, organisation_id
 from tests.support.registry import RegistryUnderTest, running_registry
 from tests.support.responder import ResponderHarness
 
@@ -102,8 +109,6 @@ INITIATOR = [  # own = court (the initiating department of the designation); oth
     ("GET", "/v1/public/lists/black", PUBLIC, PUBLIC),
     ("GET", "/v1/public/lists/red", PUBLIC, PUBLIC),
     ("GET", "/v1/public/exits", PUBLIC, PUBLIC),
-    ("POST", "/v1/public/objections", PUBLIC, PUBLIC),
-    ("POST", "/v1/public/repairs", PUBLIC, PUBLIC),
 ]
 
 RESPONDER = [  # own = court (the responder's DEPARTMENT_CODE); other = market
@@ -215,11 +220,24 @@ def _report(calls: list[Call]) -> str:
 # -- the initiator ------------------------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory: pytest.TempPathFactory) -> TestIdentityProvider:
+    return TestIdentityProvider(tmp_path_factory.mktemp("idp"))
+
+
 @pytest_asyncio.fixture(scope="module", loop_scope="session")
 async def initiator(
-    database_url: str, bootstrap: str, authority: TestAuthority
+    database_url: str, bootstrap: str, authority: TestAuthority, idp: TestIdentityProvider
 ) -> AsyncIterator[InitiatorHarness]:
-    async with InitiatorHarness(database_url, bootstrap, authority, schedule=False) as harness:
+    async with InitiatorHarness(
+        database_url,
+        bootstrap,
+        authority,
+        schedule=False,
+        public_rate_limit="",
+        client_rate_limit="",
+        **idp.settings,
+    ) as harness:
         yield harness
 
 
@@ -228,11 +246,9 @@ async def test_initiator_access_matrix(
 ) -> None:
     court = initiator.headers("court", Role.initiator)
     cached: dict[str, str] = {}
-    subjects: dict[str, str] = {}
 
     async def designation() -> str:
         created = await initiator.designate()
-        subjects[created["id"]] = created["subject"]["id"]
         return str(created["id"])
 
     async def application(kind: str) -> str:
@@ -314,10 +330,6 @@ async def test_initiator_access_matrix(
             return import_file()
         if path == "/v1/republish":
             return {"json": {"designation_ids": [await resolve("{designation}")]}}
-        if path in ("/v1/public/objections", "/v1/public/repairs"):
-            target = await designation()
-            text = {"grounds": "信息有误"} if "objections" in path else {"statement": "已履行"}
-            return {"json": {"designation_id": target, "subject_id": subjects[target], **text}}
         return {}
 
     async def headers(department: str, role: str) -> dict[str, str]:
@@ -328,6 +340,119 @@ async def test_initiator_access_matrix(
     )
     assert not any(c.wrong for c in calls), _report(calls)
     _assert_most_allowed_calls_succeed(calls)
+
+
+async def _snapshot(initiator: InitiatorHarness, designation_id: str) -> tuple[Any, ...]:
+    """What a refused call must leave as it was: status, version, history, applications."""
+    court = initiator.headers("court")
+    get = initiator.client.get
+    current = (await get(f"/v1/designations/{designation_id}", headers=court)).json()
+    history = (await get(f"/v1/designations/{designation_id}/history", headers=court)).json()
+    params = {"designation_id": designation_id}
+    objections = (await get("/v1/objections", params=params, headers=court)).json()
+    repairs = (await get("/v1/repairs", params=params, headers=court)).json()
+    return current["status"], current["version"], history, objections, repairs
+
+
+def _history(snapshot: tuple[Any, ...]) -> list[dict[str, Any]]:
+    history = snapshot[2]
+    return list(history if isinstance(history, list) else history["items"])
+
+
+async def test_subject_filings_cells(
+    initiator: InitiatorHarness, idp: TestIdentityProvider
+) -> None:
+    """Anonymous 401, a department token 401 (it is no ID token), another subject 403 — and
+    nothing changes; the designated subject's own token files."""
+    for path, text in (
+        ("/v1/public/objections", {"grounds": "信息有误"}),
+        ("/v1/public/repairs", {"statement": "已履行"}),
+    ):
+        designation = await initiator.designate()
+        company = designation["subject"]["id"]
+        body = {"designation_id": designation["id"], "subject_id": company, **text}
+        before = await _snapshot(initiator, designation["id"])
+        cells = {
+            "anonymous": ({}, 401),
+            "department token": (initiator.headers("court"), 401),
+            "another subject": (idp.headers(organisation_id()), 403),
+        }
+        for cell, (headers, status) in cells.items():
+            response = await initiator.client.post(path, json=body, headers=headers)
+            assert response.status_code == status, (path, cell, response.text)
+            assert response.headers["content-type"].startswith("application/problem+json")
+        assert await _snapshot(initiator, designation["id"]) == before, path
+        own = await initiator.client.post(
+            path, json=body, headers=idp.headers(company, acting_person())
+        )
+        assert own.status_code == 201, own.text
+
+
+async def test_objection_cells_of_departments(
+    initiator: InitiatorHarness, authority: TestAuthority
+) -> None:
+    """A department that owes no measures for the memorandum (even with every role) is 403 and
+    changes nothing; one that owes measures suspends, and the history names it."""
+    catalogue = Catalogue.from_document(seed_document(), 1)
+    designation = await initiator.designate()
+    owing = catalogue.departments_owing(designation["memorandum_code"])
+    bystander = sorted(set(catalogue.departments) - owing - {"court"})[0]
+    path = f"/v1/designations/{designation['id']}/objections"
+    before = await _snapshot(initiator, designation["id"])
+    for role in ROLES:
+        refused = await initiator.client.post(
+            path, json={"grounds": "信息有误"}, headers=authority.headers(bystander, role)
+        )
+        assert refused.status_code == 403, (role, refused.text)
+        assert "owes measures" in refused.json()["detail"]
+    assert await _snapshot(initiator, designation["id"]) == before
+
+    assert "market" in owing
+    filed = await initiator.client.post(
+        path, json={"grounds": "信息有误"}, headers=authority.headers("market", Role.responder)
+    )
+    assert filed.status_code == 201, filed.text
+    suspension = _history(await _snapshot(initiator, designation["id"]))[-1]
+    assert (suspension["status"], suspension["actor_department"], suspension["actor_client"]) == (
+        "suspended",
+        "market",
+        "market-client",
+    )
+
+
+async def test_a_client_deleted_at_the_registry_gets_no_token_and_changes_nothing(
+    database_url: str,
+    bootstrap: str,
+    initiator: InitiatorHarness,
+) -> None:
+    """The registry refuses the deleted client a token; without one the initiator answers 401
+    and the designation is untouched. (A token issued before the deletion stays valid at the
+    initiator until it expires: docs/registry.md, RELIABILITY.md.)"""
+    designation = await initiator.designate()
+    before = await _snapshot(initiator, designation["id"])
+    async with running_registry(database_url, bootstrap) as registry:
+        await registry.seed()
+        client_id, secret = await registry.issue("market", Role.responder)
+        deleted = await registry.client.delete(
+            f"/v1/clients/{client_id}", headers=await registry.admin_headers()
+        )
+        assert deleted.status_code == 204, deleted.text
+        refused = await registry.client.post(
+            "/v1/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": client_id,
+                "client_secret": secret,
+            },
+        )
+        assert refused.status_code == 401
+        assert refused.json()["error"] == "invalid_client"
+    without = await initiator.client.post(
+        f"/v1/designations/{designation['id']}/objections", json={"grounds": "信息有误"}
+    )
+    assert without.status_code == 401
+    assert without.headers["WWW-Authenticate"].startswith("Bearer")
+    assert await _snapshot(initiator, designation["id"]) == before
 
 
 # -- the responder ------------------------------------------------------------------------------
