@@ -175,7 +175,6 @@ async def exits(
     summary="The designated subject, proven by its ID token, objects (异议): measures are "
     "suspended at once",
     responses=FILING_PROBLEMS,
-    openapi_extra={"security": [{"subjectIdToken": []}]},
 )
 async def subject_objection(
     body: PublicObjectionIn,
@@ -206,7 +205,6 @@ async def subject_objection(
     response_model=PublicRepairOut,
     summary="The designated subject, proven by its ID token, applies for credit repair (信用修复)",
     responses=FILING_PROBLEMS,
-    openapi_extra={"security": [{"subjectIdToken": []}]},
 )
 async def subject_repair(
     body: PublicRepairIn,
