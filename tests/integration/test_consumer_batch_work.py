@@ -107,12 +107,12 @@ async def platform(
 
 
 @asynccontextmanager
-async def consuming(p: Platform, handler: Handler) -> AsyncIterator[None]:
+async def consuming(p: Platform, handler: Handler) -> AsyncIterator[ConsumerLoop]:
     stop = asyncio.Event()
     loop = ConsumerLoop(p.group, [p.topic], handler, make_sessionmaker(p.engine), p.settings)
     task = asyncio.create_task(loop.run(stop))
     try:
-        yield
+        yield loop
     finally:
         stop.set()
         await task
@@ -278,3 +278,46 @@ async def test_batches_retried_in_smaller_pieces_write_each_message_gathered_wor
         assert await count_effects(p.engine) == (len(regular) + 1, len(regular) + 1)
         assert not await p.in_inbox(poison.id)
         assert p.count("dead_lettered") == 1
+
+
+async def test_two_instances_whose_batches_deadlock_keep_each_inbox_row_with_its_effect(
+    database_url: str, bootstrap: str
+) -> None:
+    """Two consumers of one group on one database (two feedback instances): each batch's
+    flush takes advisory locks on shared keys, one instance in ascending order, the other in
+    descending order, so concurrent batches can deadlock and fall back to smaller pieces;
+    every message still has its effect once and its inbox row."""
+    lock = text("SELECT pg_advisory_xact_lock(:key)")
+
+    def locking_handler(*, descending: bool) -> Handler:
+        async def handler(envelope: Envelope, context: MessageContext) -> None:
+            session = context.session
+
+            async def flush(events: list[Envelope]) -> None:
+                for key in sorted(range(4), reverse=descending):
+                    await session.execute(lock, {"key": key})
+                await write_effects(session, events)
+
+            gathered_for_commit(context, "locked-effects", flush).append(envelope)
+
+        return handler
+
+    async with platform(database_url, bootstrap, partitions=4) as p:
+        events = [event(f"k{seq}", seq) for seq in range(400)]
+        async with (
+            consuming(p, locking_handler(descending=False)) as first,
+            consuming(p, locking_handler(descending=True)) as second,
+        ):
+            await wait_for(lambda: first.assigned.is_set() and second.assigned.is_set())
+            for start in range(0, len(events), 20):  # batches of both overlap: they deadlock
+                await produce(bootstrap, p.topic, events[start : start + 20])
+
+            async def all_in() -> bool:
+                return await p.inbox_rows() >= len(events)
+
+            await wait_for(all_in, timeout_s=120)
+        assert await p.inbox_rows() == len(events)
+        assert await p.inbox_rows_without_effect() == 0
+        assert await p.effects_without_inbox_row() == 0
+        assert await count_effects(p.engine) == (len(events), len(events))
+        assert p.count("dead_lettered") == 0
