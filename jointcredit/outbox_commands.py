@@ -1,10 +1,12 @@
 """Operator commands on a service's outbox: what waits to be published, and re-publishing.
 
-After a broker lost its log, every service's consumers carry on, but events published before
-the loss are gone from the broker. `requeue` marks the rows a service sent since a given time
-as unsent, so its relay publishes them again in their original order; consumers skip what they
-already applied (the inbox), so re-publishing more than needed is harmless. Rows are kept for
-`OUTBOX_RETENTION_HOURS` after they were sent.
+After a broker lost its log, events published before the loss are gone from the broker. A relay
+that published to a topic since it started notices that and sends its kept rows again by itself
+(shared/delivery/broker_loss.py); `requeue` is the fallback for the rest (a relay restarted after
+the loss): it marks the rows a service sent since a given time as unsent, so its relay publishes
+them again in their original order; consumers skip what they already applied (the inbox), so
+re-publishing more than needed is harmless. Rows are kept for `OUTBOX_RETENTION_HOURS` after
+they were sent.
 """
 
 from __future__ import annotations
