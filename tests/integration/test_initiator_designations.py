@@ -6,6 +6,7 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from shared.auth.principal import Role
 from shared.events.designations import DesignationState
 from shared.events.envelope import Envelope
 from shared.topics import Topic
-from tests.support.auth import TestAuthority
+from tests.support.auth import TestAuthority, TestIdentityProvider
 from tests.support.initiator import (
     InitiatorHarness,
     designation_body,
@@ -31,8 +32,12 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-async def initiator(database_url: str, bootstrap: str, authority: TestAuthority) -> Any:
-    async with InitiatorHarness(database_url, bootstrap, authority) as harness:
+async def initiator(
+    database_url: str, bootstrap: str, authority: TestAuthority, tmp_path: Path
+) -> Any:
+    idp = TestIdentityProvider(tmp_path)
+    async with InitiatorHarness(database_url, bootstrap, authority, **idp.settings) as harness:
+        harness.idp = idp  # type: ignore[attr-defined]
         yield harness
 
 
@@ -351,6 +356,7 @@ async def test_hostile_input_is_refused_with_problem_documents(
                 "subject_id": "x' OR '1'='1",
                 "grounds": "x",
             },
+            headers=initiator.idp.headers(organisation_id()),  # type: ignore[attr-defined]
         ),
     ]
     for request in requests:

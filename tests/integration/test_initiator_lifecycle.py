@@ -10,7 +10,7 @@ import pytest
 
 from shared.auth.principal import Role
 from shared.events.designations import DesignationState
-from tests.support.auth import TestAuthority
+from tests.support.auth import TestAuthority, TestIdentityProvider
 from tests.support.initiator import InitiatorHarness, legal_representative
 
 pytestmark = pytest.mark.integration
@@ -18,11 +18,16 @@ pytestmark = pytest.mark.integration
 V1 = "designation.{}.v1"
 
 
+@pytest.fixture(scope="module")
+def idp(tmp_path_factory: pytest.TempPathFactory) -> TestIdentityProvider:
+    return TestIdentityProvider(tmp_path_factory.mktemp("idp"))
+
+
 @pytest.fixture
 async def initiator(
-    database_url: str, bootstrap: str, authority: TestAuthority
+    database_url: str, bootstrap: str, authority: TestAuthority, idp: TestIdentityProvider
 ) -> AsyncIterator[InitiatorHarness]:
-    async with InitiatorHarness(database_url, bootstrap, authority) as harness:
+    async with InitiatorHarness(database_url, bootstrap, authority, **idp.settings) as harness:
         yield harness
 
 
@@ -84,7 +89,7 @@ async def test_objection_suspends_and_rejection_resumes(initiator: InitiatorHarn
 
 
 async def test_the_subject_objects_and_the_record_is_corrected(
-    initiator: InitiatorHarness,
+    initiator: InitiatorHarness, idp: TestIdentityProvider
 ) -> None:
     designation = await initiator.designate(kind="person")
     filed = await _post(
@@ -96,7 +101,7 @@ async def test_the_subject_objects_and_the_record_is_corrected(
             "grounds": "本人已全部履行，请求更正",
             "contact": "13800000000",
         },
-        None,
+        idp.headers(designation["subject"]["id"]),
     )
     assert filed["filed_by_kind"] == "subject"
     assert filed["designation"]["subject"]["id"] != designation["subject"]["id"]  # masked
@@ -123,7 +128,7 @@ async def test_an_upheld_objection_can_revoke(initiator: InitiatorHarness) -> No
 
 
 async def test_repair_approved_exits_and_repair_rejected_stays(
-    initiator: InitiatorHarness,
+    initiator: InitiatorHarness, idp: TestIdentityProvider
 ) -> None:
     repaired = await initiator.designate()
     applied = await _post(
@@ -135,7 +140,7 @@ async def test_repair_approved_exits_and_repair_rejected_stays(
             "statement": "已履行全部义务并公开作出信用承诺",
             "evidence": ["结案证明"],
         },
-        None,
+        idp.headers(repaired["subject"]["id"]),
     )
     assert applied["status"] == "pending"
     assert applied["designation"]["version"] == 1
@@ -249,7 +254,9 @@ async def test_invalid_transitions_are_409_naming_status_and_action(
     assert shorter.json()["errors"][0]["location"] == "body.period_end"
 
 
-async def test_only_the_initiating_department_decides(initiator: InitiatorHarness) -> None:
+async def test_only_the_initiating_department_decides(
+    initiator: InitiatorHarness, idp: TestIdentityProvider
+) -> None:
     client = initiator.client
     designation = await initiator.designate()
     objection = await _object(initiator, designation)
@@ -278,6 +285,7 @@ async def test_only_the_initiating_department_decides(initiator: InitiatorHarnes
             "subject_id": "91350100M000100Y43",
             "grounds": "冒名异议",
         },
+        headers=idp.headers("91350100M000100Y43"),
     )
     assert stranger.status_code == 403
     unknown = await client.post(
@@ -287,11 +295,13 @@ async def test_only_the_initiating_department_decides(initiator: InitiatorHarnes
             "subject_id": designation["subject"]["id"],
             "grounds": "x",
         },
+        headers=idp.headers(designation["subject"]["id"]),
     )
     assert unknown.status_code == 404
     bad_id = await client.post(
         "/v1/public/objections",
         json={"designation_id": designation["id"], "subject_id": "123", "grounds": "x"},
+        headers=idp.headers(designation["subject"]["id"]),
     )
     assert bad_id.status_code == 422
     listed = await client.get("/v1/objections?status=pending", headers=initiator.headers())

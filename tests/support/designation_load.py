@@ -127,7 +127,7 @@ class DesignationLoad:
             objection = await self.call(
                 "POST",
                 f"{designation}/objections",
-                self.random.choice(["market", "finance", "oversight"]),
+                initiator,
                 {"grounds": "主体信息有误,申请核实", "evidence": ["营业执照复印件"]},
             )
             self.figures.transitions += 1
