@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError, OffsetOutOfRangeError
 
+from shared.kafka import make_reader
 from shared.settings import ServiceSettings
 
 READ_TIMEOUT_S = 3.0
@@ -125,16 +126,13 @@ class LogWatch:
 
     async def _started_reader(self) -> AIOKafkaConsumer:
         if self._reader is None:
-            reader = AIOKafkaConsumer(
-                bootstrap_servers=self.settings.kafka_bootstrap_servers,
-                client_id=f"{self.settings.service_name}-log-watch",
-                group_id=None,
-                enable_auto_commit=False,
+            reader = make_reader(
+                self.settings,
+                "log-watch",
                 auto_offset_reset="none",
                 fetch_max_wait_ms=100,
                 max_partition_fetch_bytes=READ_MAX_BYTES,
                 fetch_max_bytes=16 * READ_MAX_BYTES,
-                request_timeout_ms=self.settings.kafka_request_timeout_ms,
             )
             try:
                 await reader.start()
