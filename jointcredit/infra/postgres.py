@@ -8,8 +8,10 @@ import importlib.util
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,6 +143,7 @@ class EmbeddedPostgres:
             )
         bin_dir = self._bin_dir()
         data = self.data_dir
+        self._end_orphans_of_a_dead_server()
         if not (data / "PG_VERSION").exists():
             data.mkdir(parents=True, exist_ok=True)
             if os.geteuid() == 0:
@@ -176,9 +179,28 @@ class EmbeddedPostgres:
             ]
         )
         if done.returncode != 0 or not wait_for_port("127.0.0.1", port, 15):
-            raise InfraUnavailable(f"PostgreSQL did not start: see {data / 'server.log'}")
+            raise InfraUnavailable(
+                f"PostgreSQL did not start: see {data / 'server.log'}{_last_error(data)}"
+            )
         self.port_file.write_text(str(port))
         return self.url(port)
+
+    def _end_orphans_of_a_dead_server(self, grace_s: float = 10.0) -> None:
+        """A server whose postmaster was killed leaves backends that still hold its shared
+        memory until they notice; a new postmaster refuses to start beside them ("pre-existing
+        shared memory block is still in use"). Give them `grace_s` to leave, then kill them."""
+        if alive(recorded_pid(self.data_dir / "postmaster.pid")):
+            return
+        deadline = time.monotonic() + grace_s
+        while orphans := processes_working_in(self.data_dir):
+            if time.monotonic() >= deadline:
+                for pid in orphans:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                deadline = time.monotonic() + grace_s
+            time.sleep(0.1)
 
     def stop(self, mode: str = "fast") -> None:
         """`fast` disconnects clients and shuts down cleanly; `immediate` is like a crash (the
@@ -187,3 +209,29 @@ class EmbeddedPostgres:
             return
         bin_dir = self._bin_dir()
         self._run([str(bin_dir / "pg_ctl"), "-D", str(self.data_dir), "-m", mode, "-w", "stop"])
+
+
+def processes_working_in(directory: Path) -> list[int]:
+    """Live processes whose working directory is `directory`: every PostgreSQL server process
+    runs in its data directory."""
+    found = []
+    target = str(directory.resolve())
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cwd = os.readlink(entry / "cwd")
+        except OSError:
+            continue
+        if cwd == target and alive(int(entry.name)):
+            found.append(int(entry.name))
+    return found
+
+
+def _last_error(data: Path) -> str:
+    """The server log's last line, so that the one-line error says why."""
+    try:
+        lines = (data / "server.log").read_text(errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return f" ({lines[-1].strip()})" if lines else ""

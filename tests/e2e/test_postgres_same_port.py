@@ -3,6 +3,7 @@ so a service that kept running finds it again and is ready without a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import signal
@@ -12,6 +13,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import asyncpg
 import httpx
 import pytest
 
@@ -101,3 +103,40 @@ def _wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "timed out"
         time.sleep(0.2)
+
+
+def test_a_backend_that_outlives_its_killed_postmaster_does_not_keep_postgres_down(
+    home: Path,
+) -> None:
+    """A backend frozen when its postmaster dies holds the server's shared memory; a new
+    postmaster would refuse to start beside it until it is gone."""
+    home.mkdir(parents=True)
+    postgres = EmbeddedPostgres(home)
+    url = postgres.start()
+    backend = asyncio.run(_frozen_backend(url))
+    postmaster = recorded_pid(postgres.data_dir / "postmaster.pid")
+    assert postmaster
+    os.kill(postmaster, signal.SIGKILL)
+    _wait_until(lambda: not alive(postmaster), 30)
+    assert alive(backend)
+    assert postgres.start() == url
+    assert not alive(backend)
+    assert asyncio.run(_select_one(url)) == 1
+
+
+async def _frozen_backend(url: str) -> int:
+    """The pid of a backend left connected and stopped with SIGSTOP."""
+    connection = await asyncpg.connect(url)
+    pid: int = await connection.fetchval("SELECT pg_backend_pid()")
+    os.kill(pid, signal.SIGSTOP)
+    connection.terminate()
+    return pid
+
+
+async def _select_one(url: str) -> int:
+    connection = await asyncpg.connect(url)
+    try:
+        value: int = await connection.fetchval("SELECT 1")
+        return value
+    finally:
+        await connection.close()
