@@ -128,9 +128,11 @@ class Figures:
 class FaultPlatform:
     """Private PostgreSQL and broker, the prepared namespace, and the running services."""
 
-    def __init__(self, replicas: int = 1) -> None:
+    def __init__(self, replicas: int = 1, settings: dict[str, str] | None = None) -> None:
         self.replicas = replicas
         """processes of the initiator, feedback and each responder (a pod each, in production)"""
+        self.settings = CHILD_SETTINGS | (settings or {})
+        """every child's settings: `CHILD_SETTINGS` with this run's own on top"""
         self.state = Path(tempfile.mkdtemp(prefix="jointcredit-fault-"))
         self.postgres = EmbeddedPostgres(self.state)
         self.broker = EmbeddedBroker(self.state, name="broker")
@@ -191,7 +193,7 @@ class FaultPlatform:
         }
 
     def env(self, service: str, department: str | None = None) -> dict[str, str]:
-        values = CHILD_SETTINGS | self.infra_env() | self.layout.env(service, department)
+        values = self.settings | self.infra_env() | self.layout.env(service, department)
         if service != "registry":
             values["REGISTRY_URL"] = self.url("registry")
         if service == "initiator":
@@ -261,7 +263,7 @@ class FaultPlatform:
 
     def relay_env(self) -> dict[str, str]:
         return (
-            CHILD_SETTINGS
+            self.settings
             | self.infra_env()
             | self.layout.env("initiator")
             | {"SERVICE_NAME": "initiator-relay"}
