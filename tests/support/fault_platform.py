@@ -52,6 +52,8 @@ COUNTED = (
     "jointcredit_consumer_messages",
     "jointcredit_feedback_receipts",
     "jointcredit_responder_designation_events",
+    "jointcredit_reconciliation_requested",
+    "jointcredit_reconciliation_rounds",
 )
 """Counters summed over every life of every process (a restart starts them at zero)."""
 
