@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from jointcredit import operator_commands, outbox_commands, registry_commands
+from jointcredit import audit_commands, operator_commands, outbox_commands, registry_commands
 from jointcredit.infra import manager
 from jointcredit.infra.postgres import InfraUnavailable
 
@@ -20,6 +20,7 @@ app.add_typer(infra, name="infra")
 registry_commands.register(app)
 operator_commands.register(app)
 outbox_commands.register(app)
+audit_commands.register(app)
 console = Console()
 
 

@@ -7,6 +7,7 @@ access), so they can run before the service does.
 from __future__ import annotations
 
 import asyncio
+import getpass
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
+from shared.audit.entries import Actor
 from shared.auth.principal import Role
 
 if TYPE_CHECKING:
@@ -51,6 +53,11 @@ def _run(action: Callable[[Registry], Awaitable[T]], **overrides: Any) -> T:
             await registry.runtime.engine.dispose()
 
     return asyncio.run(main())
+
+
+def operator() -> Actor:
+    """The audit trail's actor for a command run here: `cli:<OS user>`."""
+    return Actor(f"cli:{getpass.getuser()}", role="operator")
 
 
 def _print_json(value: dict[str, Any]) -> None:
@@ -125,7 +132,7 @@ def issue_credential(
                 department_code=department,
                 roles=roles,
                 name=name,
-                created_by="cli",
+                by=operator(),
             )
         return {
             "client_id": issued.client_id,
@@ -135,6 +142,30 @@ def issue_credential(
         }
 
     return _run(action, **overrides)
+
+
+@credentials.command("revoke")
+def revoke(client_id: str = typer.Argument(..., help="the client id to revoke")) -> None:
+    """Revoke (delete) an API client: it obtains no more tokens."""
+    from services.registry.handlers.errors import NotFound
+
+    try:
+        revoke_credential(client_id)
+    except NotFound as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+    typer.echo(f"client {client_id} revoked")
+
+
+def revoke_credential(client_id: str, **overrides: Any) -> None:
+    """Delete an API client on the registry database; tokens it holds expire in their time."""
+    from services.registry.handlers.credentials import delete_client
+
+    async def action(registry: Registry) -> None:
+        async with registry.runtime.unit_of_work() as uow:
+            await delete_client(uow, client_id, operator())
+
+    _run(action, **overrides)
 
 
 @credentials.command("rotate-key")
@@ -150,6 +181,7 @@ def rotate_key(
         async with registry.runtime.unit_of_work() as uow:
             rotation = await registry.keys.rotate(
                 uow,
+                by=operator(),
                 token_lifetime_s=settings.token_lifetime_s,
                 margin_s=settings.key_retirement_margin_s,
                 publish_ahead_s=publish_ahead,

@@ -25,6 +25,12 @@ class ServiceSettings(BaseSettings):
         None, description="database to use on that server, overriding the URL's path"
     )
     database_pool_size: int = 10
+    platform_admin_department: str = Field(
+        "fgw",
+        description="the department whose admin clients administer the platform: the catalogue, "
+        "signing keys and every department's clients (the coordinating credit office); they "
+        "read every service's audit trail too",
+    )
     kafka_bootstrap_servers: str = Field(description="host:port[,host:port]")
     kafka_session_timeout_ms: int = 10_000
     kafka_heartbeat_interval_ms: int = 3_000

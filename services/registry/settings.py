@@ -10,11 +10,6 @@ from shared.settings import ServiceSettings
 class RegistrySettings(ServiceSettings):
     service_name: str = "registry"
     database_name: str | None = "registry"
-    platform_admin_department: str = Field(
-        "fgw",
-        description="the department whose admin clients administer the platform: the catalogue, "
-        "signing keys and every department's clients (the coordinating credit office)",
-    )
     token_lifetime_s: int = Field(3600, ge=1, description="lifetime of issued access tokens")
     key_retirement_margin_s: int = Field(
         60,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from services.responder.entrypoints.consumers import ResponderWorkers
 from services.responder.entrypoints.index_follower import IndexFollower
 from services.responder.entrypoints.reconciliation_worker import digest_reconciliation_worker
@@ -18,5 +20,6 @@ def bootstrap(settings: ResponderSettings | None = None) -> tuple[Runtime, Respo
     runtime.workers["catalogue-consumer"] = workers.catalogue
     runtime.workers["designation-consumer"] = workers.designations
     runtime.workers["index-follower"] = IndexFollower(state).run
+    runtime.workers["check-counts"] = partial(state.check_counts.run, runtime.sessions)
     runtime.workers["digest-reconciliation"] = digest_reconciliation_worker(runtime, settings)
     return runtime, state

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from services.responder.adapters.check_counts import CheckCounts
 from services.responder.domain.check_index import CheckIndex
 from services.responder.settings import ResponderSettings
 from shared.catalogue import Catalogue
@@ -59,6 +60,7 @@ class ResponderState:
     scenarios: frozenset[str] = frozenset()
     freshness: IndexFreshness = field(default_factory=IndexFreshness)
     index_changed: asyncio.Event = field(default_factory=asyncio.Event)
+    check_counts: CheckCounts = field(default_factory=CheckCounts)
     """set after this replica commits a change: its follower reads the feed at once"""
 
     @property

@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from shared.audit.routes import audit_router
 from shared.auth.dependencies import default_key_source, install_authenticator
 from shared.auth.jwks import KeySource
 from shared.runtime import Runtime
@@ -64,6 +65,7 @@ def create_app(
     install_problem_handlers(app)
     install_problem_openapi(app)
     app.include_router(_operations_router(runtime, readiness))
+    app.include_router(audit_router(runtime))
     for router in routers:
         app.include_router(router)
     return app

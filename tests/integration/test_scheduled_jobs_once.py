@@ -20,6 +20,7 @@ from services.initiator.handlers.catalogue import REGISTRY_FOLLOWING_JOB, regist
 from services.initiator.handlers.expiry import EXPIRY_JOB, expiry_round
 from services.registry.bootstrap import wire
 from services.registry.handlers.key_retirement import KEY_RETIREMENT_JOB, retirement_round
+from shared.audit.entries import SCHEDULER
 from shared.events.catalogue import CATALOGUE_VERSION_PUBLISHED, CatalogueVersionPublished
 from shared.events.envelope import new_event
 from shared.kafka import make_producer
@@ -126,7 +127,9 @@ async def test_a_key_retirement_round_runs_on_one_replica_and_every_replica_forg
             async with second.runtime.unit_of_work() as uow:
                 assert (await second.keys.signing(uow)).kid == old.kid  # decrypted, held
             async with first.runtime.unit_of_work() as uow:
-                rotation = await first.keys.rotate(uow, token_lifetime_s=1, margin_s=0)
+                rotation = await first.keys.rotate(
+                    uow, by=SCHEDULER, token_lifetime_s=1, margin_s=0
+                )
             later = datetime.now(UTC) + timedelta(seconds=5)
             async with leading_round(second.runtime.engine, KEY_RETIREMENT_JOB) as led:
                 assert led

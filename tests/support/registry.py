@@ -24,6 +24,7 @@ from services.registry.entrypoints.app import create
 from services.registry.handlers.catalogue import seed
 from services.registry.handlers.credentials import issue_client
 from services.registry.settings import RegistrySettings
+from shared.audit.entries import Actor
 from shared.auth.principal import Role
 from shared.persistence.database import drop_database
 from shared.persistence.migrations import upgrade_to_head
@@ -90,7 +91,7 @@ class RegistryUnderTest:
                 department_code=department,
                 roles=list(roles),
                 name=f"{department} test client",
-                created_by="cli",
+                by=Actor("cli:test", role="operator"),
             )
         return issued.client_id, issued.client_secret
 

@@ -29,6 +29,8 @@ from services.feedback.entrypoints.dependencies import (
 )
 from services.feedback.handlers import reports
 from services.feedback.handlers.reconciliation import request_republish
+from shared.audit.appending import append
+from shared.audit.entries import Act, Actor
 
 router = APIRouter(responses=OVERSIGHT_PROBLEMS)
 
@@ -202,6 +204,16 @@ async def reconcile(
             chunk_size=app.settings.reconciliation_chunk_size,
             department_code=request.department_code,
         )
+        change = {
+            "as_of": outcome.as_of,
+            "reason": outcome.reason,
+            "department_code": request.department_code,
+            "designations": len(outcome.designation_ids),
+            "request_ids": outcome.request_ids,
+        }
+        target = outcome.as_of.isoformat()
+        act = Act(Actor.of(principal), "reconciliation.requested", target, change)
+        await append(uow.session, [act])
         await uow.commit()
     return ReconciliationResult(
         as_of=outcome.as_of,

@@ -22,11 +22,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from shared.audit.tables import add_audit_table
 from shared.delivery.tables import add_delivery_tables
 from shared.reconciliation.digests import add_digest_tables
 
 metadata = MetaData()
 delivery = add_delivery_tables(metadata)
+audit_log = add_audit_table(metadata)
 
 
 catalogue_versions = Table(

@@ -12,6 +12,8 @@ from pydantic import BaseModel
 from services.initiator.entrypoints.dependencies import Context, Overseer, problems
 from services.initiator.entrypoints.schemas import RepublishIn
 from services.initiator.handlers import republish
+from shared.audit.appending import append
+from shared.audit.entries import Act, Actor
 from shared.web.problems import Problem
 
 router = APIRouter(prefix="/v1/republish", tags=["re-publication"])
@@ -57,6 +59,9 @@ async def request_republish(
             designation_ids=body.designation_ids or (),
             department_code=body.department_code,
         )
+        change = body.model_dump(mode="json") | {"scope": scope}
+        act = Act(Actor.of(principal), "republish.requested", str(row.id), change)
+        await append(uow.session, [act])
         await uow.commit()
     context.republish_wake.set()
     return republish.request_view(row)

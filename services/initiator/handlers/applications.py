@@ -16,7 +16,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sqlalchemy import Row
+from sqlalchemy import Row, RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.initiator.adapters import applications_repo, designations_repo
@@ -42,6 +42,8 @@ from services.initiator.handlers.views import (
     designation_view,
     public_view,
 )
+from shared.audit.appending import append
+from shared.audit.entries import Act
 from shared.auth.id_tokens import SubjectIdentity
 from shared.auth.principal import Principal
 from shared.web.problems import Problem
@@ -103,6 +105,12 @@ async def _check_objecting_department(
     )
 
 
+async def _audit(session: AsyncSession, actor: Actor, action: str, application: RowMapping) -> None:
+    """The application's row as it is now, in the audit trail (its designation's change is
+    recorded by `change`)."""
+    await append(session, [Act(actor.audited(), action, str(application["id"]), dict(application))])
+
+
 async def _both(
     session: AsyncSession,
     application: dict[str, Any],
@@ -154,6 +162,7 @@ async def file_objection(
             "status": "pending",
         },
     )
+    await _audit(session, actor, "objection.filed", objection._mapping)
     view = application_view(ObjectionOut, objection._mapping, local_date(at))
     return 201, await _both(session, view, application.designation_id, public)
 
@@ -220,6 +229,7 @@ async def decide_objection(
             "decided_by_client": principal.client_id,
         },
     )
+    await _audit(session, Actor.of(principal), "objection.decided", decided._mapping)
     view = application_view(ObjectionOut, decided._mapping, local_date(at))
     return 200, await _both(session, view, designation.id)
 
@@ -264,6 +274,7 @@ async def file_repair(
             "status": "pending",
         },
     )
+    await _audit(session, actor, "repair.filed", repair._mapping)
     view = application_view(RepairOut, repair._mapping, local_date(at))
     return 201, await _both(session, view, application.designation_id, public)
 
@@ -302,5 +313,6 @@ async def decide_repair(
             "decided_by_client": principal.client_id,
         },
     )
+    await _audit(session, Actor.of(principal), "repair.decided", decided._mapping)
     view = application_view(RepairOut, decided._mapping, local_date(at))
     return 200, await _both(session, view, designation.id)

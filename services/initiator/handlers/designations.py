@@ -17,6 +17,7 @@ from services.initiator.domain.publication import published_late
 from services.initiator.handlers.context import InitiatorContext
 from services.initiator.handlers.recording import (
     Actor,
+    add_history,
     change,
     designation_event,
     history_row,
@@ -115,7 +116,7 @@ async def record_initiated(
         event = designation_event(context.settings, state, EVENT_TYPES[Action.initiate])
         events.append(event)
         history.append(history_row(state, Action.initiate, event, at, actor))
-    await designations_repo.add_history(session, history)
+    await add_history(session, history, actor)
     await add_events(session, events)
 
 

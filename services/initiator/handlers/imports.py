@@ -33,7 +33,13 @@ from services.initiator.domain.import_columns import (
 from services.initiator.domain.lifecycle import Action
 from services.initiator.handlers.context import InitiatorContext
 from services.initiator.handlers.designations import current_catalogue, new_row
-from services.initiator.handlers.recording import Actor, designation_event, history_row, now
+from services.initiator.handlers.recording import (
+    Actor,
+    add_history,
+    designation_event,
+    history_row,
+    now,
+)
 from shared.delivery.outbox import OutgoingEvent, add_events
 from shared.events.designations import DesignationEventType, DesignationState, ListType
 from shared.tabular import Row, TabularError, TabularFormat, read_rows, sniff_format
@@ -184,12 +190,13 @@ async def write_batch(context: InitiatorContext, job: ImportJob, batch: Prepared
             session, [r.draft.natural_key for r in present]
         )
         note = f"import {job.import_id}"
-        await designations_repo.add_history(
+        await add_history(
             session,
             [
                 history_row(r.state, Action.initiate, r.event, r.values["created_at"], actor, note)
                 for r in created
             ],
+            actor,
         )
         await add_events(session, [r.event for r in created])
         report: list[dict[str, Any]] = [

@@ -7,6 +7,7 @@ back as one (the outbox relay publishes the event after the commit).
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -18,6 +19,9 @@ from services.initiator.adapters import designations_repo
 from services.initiator.domain import lifecycle
 from services.initiator.domain.lifecycle import Action, InvalidChange, InvalidTransition
 from services.initiator.settings import InitiatorSettings
+from shared.audit.appending import append
+from shared.audit.entries import Act
+from shared.audit.entries import Actor as AuditActor
 from shared.auth.principal import Principal
 from shared.delivery.outbox import OutgoingEvent, add_events
 from shared.events.designations import DesignationEventType, DesignationState
@@ -33,10 +37,21 @@ class Actor:
     kind: Literal["department", "subject", "scheduler", "operator"]
     department: str | None = None
     client: str | None = None
+    roles: str | None = None
+    """the roles of the department's token, comma-separated (for the audit trail)"""
 
     @classmethod
     def of(cls, principal: Principal) -> Actor:
-        return cls("department", principal.department_code, principal.client_id)
+        roles = ",".join(sorted(role.value for role in principal.roles))
+        return cls("department", principal.department_code, principal.client_id, roles)
+
+    def audited(self) -> AuditActor:
+        """The actor as the audit trail names it."""
+        if self.kind == "department":
+            return AuditActor(self.client or "department", self.roles, self.department, self.client)
+        if self.kind == "subject":
+            return AuditActor(f"subject:{self.client}")
+        return AuditActor(self.kind, department=self.department, client=self.client)
 
 
 SCHEDULER = Actor("scheduler")
@@ -131,11 +146,29 @@ async def change(
     await designations_repo.save_change(
         session, after, moment, exited=after.status in lifecycle.EXIT_STATUSES
     )
-    await designations_repo.add_history(
-        session, [history_row(after, action, event, moment, actor, note)]
-    )
+    await add_history(session, [history_row(after, action, event, moment, actor, note)], actor)
     await add_events(session, [event])
     return after
+
+
+async def add_history(session: AsyncSession, rows: Sequence[dict[str, Any]], actor: Actor) -> None:
+    """History rows of changes `actor` made, each recorded in the audit trail too
+    (`designation.<event>`, e.g. `designation.revoked`)."""
+    await designations_repo.add_history(session, rows)
+    audited = actor.audited()
+    await append(session, [_act(row, audited) for row in rows])
+
+
+def _act(row: dict[str, Any], actor: AuditActor) -> Act:
+    change = {
+        "version": row["version"],
+        "status": row["status"],
+        "period_end": row["period_end"],
+        "note": row["note"],
+        "event_id": row["event_id"],
+    }
+    action = str(row["event_type"]).removesuffix(".v1")
+    return Act(actor, action, str(row["designation_id"]), change)
 
 
 def conflict(error: InvalidTransition, state: DesignationState) -> Problem:

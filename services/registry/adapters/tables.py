@@ -17,10 +17,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from shared.audit.tables import add_audit_table
 from shared.delivery.tables import add_delivery_tables
 
 metadata = MetaData()
 delivery = add_delivery_tables(metadata)
+audit_log = add_audit_table(metadata)
 
 # JSON (not JSONB) keeps the records' key order as published.
 catalogue_versions = Table(

@@ -24,6 +24,7 @@ from services.registry.entrypoints.schemas import (
 from services.registry.handlers import drafts, editing
 from services.registry.handlers.catalogue import Edit, publish
 from services.registry.handlers.imports import Sheet, import_sheet
+from shared.audit.entries import Actor
 from shared.web.problems import Problem
 
 router = APIRouter()
@@ -32,7 +33,7 @@ router = APIRouter()
 async def _publish(registry: RegistryDep, admin: PlatformAdmin, edit: Edit) -> PublicationOut:
     async with registry.runtime.unit_of_work() as uow:
         publication = await publish(
-            uow, registry.catalogue, registry.catalogue_topic, edit, published_by=admin.client_id
+            uow, registry.catalogue, registry.catalogue_topic, edit, by=Actor.of(admin)
         )
         await uow.commit()
     return PublicationOut.of(publication)
@@ -114,7 +115,7 @@ async def list_drafts(
 async def new_draft(registry: RegistryDep, admin: PlatformAdmin, body: DraftIn) -> DraftOut:
     content = DraftContent(memorandum=body.memorandum, measures=tuple(body.measures))
     async with registry.runtime.unit_of_work() as uow:
-        view = await drafts.open_new(uow, registry.catalogue, content, admin.client_id)
+        view = await drafts.open_new(uow, registry.catalogue, content, Actor.of(admin))
     return DraftOut.of(view)
 
 
@@ -129,7 +130,7 @@ async def draft_of_published(
     registry: RegistryDep, admin: PlatformAdmin, code: CodePath
 ) -> DraftOut:
     async with registry.runtime.unit_of_work() as uow:
-        view = await drafts.open_from_published(uow, registry.catalogue, code, admin.client_id)
+        view = await drafts.open_from_published(uow, registry.catalogue, code, Actor.of(admin))
     return DraftOut.of(view)
 
 
@@ -155,7 +156,7 @@ async def replace_draft(
 ) -> DraftOut:
     content = DraftContent(memorandum=body.memorandum, measures=tuple(body.measures))
     async with registry.runtime.unit_of_work() as uow:
-        view = await drafts.replace(uow, registry.catalogue, code, content)
+        view = await drafts.replace(uow, registry.catalogue, code, content, Actor.of(admin))
     return DraftOut.of(view)
 
 
@@ -167,7 +168,7 @@ async def replace_draft(
 )
 async def discard_draft(registry: RegistryDep, admin: PlatformAdmin, code: CodePath) -> Response:
     async with registry.runtime.unit_of_work() as uow:
-        await drafts.discard(uow, code)
+        await drafts.discard(uow, code, Actor.of(admin))
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -189,7 +190,7 @@ async def publish_draft(
             registry.catalogue,
             registry.catalogue_topic,
             code,
-            published_by=admin.client_id,
+            by=Actor.of(admin),
             note=body.note if body else "",
         )
     return PublicationOut.of(publication)
@@ -228,7 +229,7 @@ async def import_catalogue(
             sheet,
             content,
             file.filename,
-            published_by=admin.client_id,
+            by=Actor.of(admin),
             mode=mode,
             dry_run=dry_run,
         )

@@ -16,6 +16,7 @@ from services.registry.entrypoints.params import Limit, Offset
 from services.registry.entrypoints.schemas import ClientIn, ClientOut, IssuedClientOut, Page
 from services.registry.entrypoints.token_routes import NO_STORE
 from services.registry.handlers import credentials
+from shared.audit.entries import Actor
 from shared.auth.principal import Principal, Role
 from shared.web.problems import Problem
 
@@ -71,7 +72,7 @@ async def issue_client(
             department_code=body.department_code,
             roles=body.roles,
             name=body.name,
-            created_by=admin.client_id,
+            by=Actor.of(admin),
         )
     out = IssuedClientOut(
         client_id=issued.client_id,
@@ -148,5 +149,5 @@ async def delete_client(
     async with registry.runtime.unit_of_work() as uow:
         row = await credentials.live_client(uow.session, client_id)
         _require_manages(registry, admin, row.department_code)
-        await credentials.delete_client(uow, row.client_id, admin.client_id)
+        await credentials.delete_client(uow, row.client_id, Actor.of(admin))
     return Response(status_code=status.HTTP_204_NO_CONTENT)

@@ -15,6 +15,7 @@ from services.registry.entrypoints.dependencies import PlatformAdmin, RegistryDe
 from services.registry.entrypoints.schemas import Jwks, KeyOut, RotateIn, RotationOut, TokenOut
 from services.registry.handlers import credentials
 from services.registry.handlers.keys import public_key_set
+from shared.audit.entries import Actor
 from shared.web.problems import Problem
 
 router = APIRouter()
@@ -130,6 +131,7 @@ async def rotate_keys(
     async with registry.runtime.unit_of_work() as uow:
         rotation = await registry.keys.rotate(
             uow,
+            by=Actor.of(admin),
             token_lifetime_s=settings.token_lifetime_s,
             margin_s=settings.key_retirement_margin_s,
             publish_ahead_s=body.publish_ahead_s if body else 0,

@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.registry.adapters import catalogue_store as store
 from services.registry.domain.catalogue import CatalogueState
 from services.registry.domain.versions import changes_between, event_key
+from shared.audit.appending import append
+from shared.audit.entries import Act, Actor
 from shared.delivery.outbox import add_event
 from shared.events.catalogue import (
     CATALOGUE_VERSION_PUBLISHED,
@@ -23,6 +25,7 @@ from shared.events.envelope import new_event
 from shared.persistence.unit_of_work import UnitOfWork
 
 EVENT_SOURCE = "registry"
+SEED = Actor("seed")
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ async def publish(
     topic: str,
     edit: Edit,
     *,
-    published_by: str,
+    by: Actor,
     note: str = "",
     now: datetime | None = None,
     dry_run: bool = False,
@@ -106,7 +109,10 @@ async def publish(
         published_at = current.published_at if current else now
         return Publication(version, published_at, False, changes)
     version = (current.version if current else 0) + 1
-    await _store_version(session, version, after, changes, published_by, note, now, topic)
+    await _store_version(session, version, after, changes, by.actor, note, now, topic)
+    recorded = [c.model_dump(mode="json", exclude_none=True) for c in changes]
+    act = Act(by, "catalogue.version_published", str(version), {"note": note, "changes": recorded})
+    await append(session, [act])
     return Publication(version, now, True, changes)
 
 
@@ -157,7 +163,7 @@ async def seed(
     if existing is not None:
         return existing, False
     publication = await publish(
-        uow, reader, topic, lambda _: state, published_by="seed", note="the seed catalogue", now=now
+        uow, reader, topic, lambda _: state, by=SEED, note="the seed catalogue", now=now
     )
     await uow.commit()
     return publication.version, publication.published

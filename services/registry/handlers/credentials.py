@@ -20,6 +20,8 @@ from services.registry.domain.client_secrets import (
 from services.registry.handlers.catalogue import CatalogueReader
 from services.registry.handlers.errors import NotFound, Rejected
 from services.registry.handlers.keys import SigningKeys
+from shared.audit.appending import append
+from shared.audit.entries import Act, Actor
 from shared.auth.principal import Role
 from shared.auth.tokens import sign_token
 from shared.persistence.unit_of_work import UnitOfWork
@@ -42,7 +44,7 @@ async def issue_client(
     department_code: str,
     roles: list[Role],
     name: str,
-    created_by: str,
+    by: Actor,
 ) -> IssuedClient:
     """A new client with a secret shown only now. Commits."""
     current = await reader.current(uow.session)
@@ -64,9 +66,11 @@ async def issue_client(
         roles=granted,
         name=name,
         secret_hash=await asyncio.to_thread(hash_secret, secret),
-        created_by=created_by,
+        created_by=by.actor,
         now=now,
     )
+    change = {"department": department_code, "roles": granted, "name": name}
+    await append(uow.session, [Act(by, "credential.issued", client_id, change)])
     await uow.commit()
     return IssuedClient(client_id, secret, department_code, granted, name, now)
 
@@ -78,10 +82,11 @@ async def live_client(session: AsyncSession, client_id: str) -> store.ClientRow:
     return found
 
 
-async def delete_client(uow: UnitOfWork, client_id: str, deleted_by: str) -> None:
+async def delete_client(uow: UnitOfWork, client_id: str, by: Actor) -> None:
     """The client obtains no more tokens; tokens it holds expire within their lifetime."""
-    if not await store.mark_client_deleted(uow.session, client_id, deleted_by, datetime.now(UTC)):
+    if not await store.mark_client_deleted(uow.session, client_id, by.actor, datetime.now(UTC)):
         raise NotFound(f"no client {client_id!r}")
+    await append(uow.session, [Act(by, "credential.revoked", client_id, {})])
     await uow.commit()
 
 

@@ -13,6 +13,8 @@ from services.registry.domain.catalogue import CatalogueInvalid, CatalogueState,
 from services.registry.domain.drafts import DraftContent, apply_draft, is_stale
 from services.registry.handlers.catalogue import CatalogueReader, Publication, publish
 from services.registry.handlers.errors import Conflict, NotFound, Rejected
+from shared.audit.appending import append
+from shared.audit.entries import Act, Actor
 from shared.persistence.unit_of_work import UnitOfWork
 
 
@@ -50,7 +52,7 @@ def _view(row: store.DraftRow, state: CatalogueState) -> DraftView:
 
 
 async def open_new(
-    uow: UnitOfWork, reader: CatalogueReader, content: DraftContent, created_by: str
+    uow: UnitOfWork, reader: CatalogueReader, content: DraftContent, by: Actor
 ) -> DraftView:
     session = uow.session
     code = content.memorandum.code
@@ -59,20 +61,18 @@ async def open_new(
         raise Conflict(
             f"memorandum {code!r} is published; open its draft with POST /v1/memoranda/{code}/draft"
         )
-    return await _insert(
-        uow, reader, code, current.version if current else None, None, content, created_by
-    )
+    return await _insert(uow, reader, code, current.version if current else None, None, content, by)
 
 
 async def open_from_published(
-    uow: UnitOfWork, reader: CatalogueReader, code: str, created_by: str
+    uow: UnitOfWork, reader: CatalogueReader, code: str, by: Actor
 ) -> DraftView:
     current = await reader.current(uow.session)
     bundle = current.state.bundle(code) if current else None
     if current is None or bundle is None:
         raise NotFound(f"no published memorandum {code!r}")
     content = DraftContent.model_validate(bundle)
-    return await _insert(uow, reader, code, current.version, bundle, content, created_by)
+    return await _insert(uow, reader, code, current.version, bundle, content, by)
 
 
 async def _insert(
@@ -82,7 +82,7 @@ async def _insert(
     base_version: int | None,
     base: dict[str, object] | None,
     content: DraftContent,
-    created_by: str,
+    by: Actor,
 ) -> DraftView:
     now = datetime.now(UTC)
     created = await store.insert_draft(
@@ -91,11 +91,13 @@ async def _insert(
         base_version=base_version,
         base=base,
         content=content.as_value(),
-        created_by=created_by,
+        created_by=by.actor,
         now=now,
     )
     if not created:
         raise Conflict(f"a draft of memorandum {code!r} is already open")
+    change = {"base_version": base_version, "content": content.as_value()}
+    await append(uow.session, [Act(by, "memorandum_draft.opened", code, change)])
     await uow.commit()
     return await get(uow.session, reader, code)
 
@@ -116,7 +118,7 @@ async def list_open(
 
 
 async def replace(
-    uow: UnitOfWork, reader: CatalogueReader, code: str, content: DraftContent
+    uow: UnitOfWork, reader: CatalogueReader, code: str, content: DraftContent, by: Actor
 ) -> DraftView:
     if content.memorandum.code != code:
         raise Rejected(f"this is the draft of {code!r}; its memorandum code cannot change")
@@ -124,13 +126,16 @@ async def replace(
     if row is None:
         raise NotFound(f"no open draft of memorandum {code!r}")
     await store.update_draft(uow.session, code, content.as_value(), datetime.now(UTC))
+    change = {"content": content.as_value()}
+    await append(uow.session, [Act(by, "memorandum_draft.replaced", code, change)])
     await uow.commit()
     return await get(uow.session, reader, code)
 
 
-async def discard(uow: UnitOfWork, code: str) -> None:
+async def discard(uow: UnitOfWork, code: str, by: Actor) -> None:
     if not await store.delete_draft(uow.session, code):
         raise NotFound(f"no open draft of memorandum {code!r}")
+    await append(uow.session, [Act(by, "memorandum_draft.discarded", code, {})])
     await uow.commit()
 
 
@@ -140,7 +145,7 @@ async def publish_draft(
     topic: str,
     code: str,
     *,
-    published_by: str,
+    by: Actor,
     note: str = "",
 ) -> Publication:
     session = uow.session
@@ -161,9 +166,7 @@ async def publish_draft(
             raise CatalogueInvalid(issues)
         return published
 
-    publication = await publish(
-        uow, reader, topic, edit, published_by=published_by, note=note or f"memorandum {code}"
-    )
+    publication = await publish(uow, reader, topic, edit, by=by, note=note or f"memorandum {code}")
     await store.delete_draft(session, code)
     await uow.commit()
     return publication

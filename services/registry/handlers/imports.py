@@ -19,6 +19,7 @@ from services.registry.domain.spreadsheet import (
 )
 from services.registry.handlers.catalogue import CatalogueReader, Publication, publish
 from services.registry.handlers.errors import ImportRejected
+from shared.audit.entries import Actor
 from shared.persistence.unit_of_work import UnitOfWork
 from shared.tabular import (
     CSV_MEDIA_TYPE,
@@ -60,7 +61,7 @@ async def import_sheet(
     content: bytes,
     filename: str | None,
     *,
-    published_by: str,
+    by: Actor,
     mode: ImportMode = ImportMode.merge,
     dry_run: bool = False,
 ) -> ImportOutcome:
@@ -84,7 +85,7 @@ async def import_sheet(
         reader,
         topic,
         edit,
-        published_by=published_by,
+        by=by,
         note=f"import of {sheet.value} from {_printable(filename or '') or 'a file'}",
         dry_run=dry_run,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,8 +19,13 @@ from services.registry.domain.signing_keys import (
     rotate,
     signing_key,
 )
+from shared.audit.appending import append
+from shared.audit.entries import SCHEDULER, Act, Actor
 from shared.auth.tokens import ALGORITHM, generate_signing_key, public_jwk
 from shared.persistence.unit_of_work import UnitOfWork
+
+REGISTRY = Actor("registry")
+"""The registry itself: it creates its first signing key when the first token is asked for."""
 
 
 class KeyUnavailable(RuntimeError):
@@ -98,7 +103,10 @@ class SigningKeys:
             rows = await store.keys(session)
             found = signing_key([r.times for r in rows], now)
             if found is None:
-                key = await self._create(session, KeyTimes(_new_kid(), signs_from=now), now)
+                times = KeyTimes(_new_kid(), signs_from=now)
+                key = await self._create(session, times, now)
+                act = Act(REGISTRY, "signing_key.created", times.kid, _times(times))
+                await append(session, [act])
                 await uow.commit()
                 self._on_change()
                 return key
@@ -109,6 +117,7 @@ class SigningKeys:
         self,
         uow: UnitOfWork,
         *,
+        by: Actor,
         token_lifetime_s: int,
         margin_s: int,
         publish_ahead_s: int = 0,
@@ -130,6 +139,12 @@ class SigningKeys:
         for times in [*rotation.superseded, *rotation.retired]:
             await store.update_key_times(session, times)
         await self._create(session, rotation.new_key, now)
+        change = {
+            "new_key": _times(rotation.new_key),
+            "superseded": [_times(t) for t in rotation.superseded],
+            "retired": [t.kid for t in rotation.retired],
+        }
+        await append(session, [Act(by, "signing_key.rotated", rotation.new_key.kid, change)])
         await uow.commit()
         self._on_change()
         for times in rotation.retired:
@@ -149,6 +164,8 @@ class SigningKeys:
         for times in retired:
             await store.update_key_times(uow.session, times)
             self._loaded.pop(times.kid, None)
+        acts = [Act(SCHEDULER, "signing_key.retired", t.kid, _times(t)) for t in retired]
+        await append(uow.session, acts)
         await uow.commit()
         if retired:
             self._on_change()
@@ -161,6 +178,10 @@ async def public_key_set(session: AsyncSession, now: datetime | None = None) -> 
     rows = await store.keys(session)
     published = {t.kid for t in published_keys([r.times for r in rows], now)}
     return {"keys": [r.public_jwk for r in rows if r.times.kid in published]}
+
+
+def _times(times: KeyTimes) -> dict[str, Any]:
+    return asdict(times)
 
 
 def _new_kid() -> str:

@@ -24,11 +24,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 
+from shared.audit.tables import add_audit_table
 from shared.delivery.tables import add_delivery_tables
 from shared.reconciliation.digests import add_digest_tables
 
 metadata = MetaData()
 delivery = add_delivery_tables(metadata)
+audit_log = add_audit_table(metadata)
 
 catalogue_state = Table(
     "catalogue_state",
@@ -136,3 +138,12 @@ index_change_horizon = Table(
 """The last sequence purged: a replica that had not read that far loads the index anew."""
 
 add_digest_tables(metadata)
+
+check_counts = Table(
+    "check_counts",
+    metadata,
+    Column("client", Text, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("checks", BigInteger, nullable=False),
+)
+"""Checks answered per client and (UTC) day: the audit trail counts checks, it does not list them."""

@@ -107,7 +107,8 @@ a 422 naming `query.scenario`."""
     openapi_extra={**CHECK_SECURITY, "parameters": CHECK_PARAMETERS},
 )
 async def check_one(request: Request) -> Response:
-    state = await authorised_check(request)
+    caller = await authorised_check(request)
+    state = caller.state
     subject_id: str = request.path_params["subject_id"]
     scenario = request.query_params.get("scenario")
     _usable(state, scenario, "query.scenario")
@@ -119,6 +120,7 @@ async def check_one(request: Request) -> Response:
             f"subject_id {subject_id!r} is not a valid 统一社会信用代码 or 居民身份证号码: {error.reason}",
             errors=[{"location": "path.subject_id", "message": error.reason}],
         ) from None
+    state.check_counts.add(caller.client_id)
     return _json(answer)
 
 
@@ -130,6 +132,8 @@ async def check_one(request: Request) -> Response:
     responses=PROBLEM_RESPONSES,
     openapi_extra=CHECK_SECURITY,
 )
-async def check_many(body: BatchCheckRequest, state: AuthorisedCheck) -> Response:
-    _usable(state, body.scenario, "body.scenario")
-    return _json(check_batch(state, body.subject_ids, body.scenario))
+async def check_many(body: BatchCheckRequest, caller: AuthorisedCheck) -> Response:
+    _usable(caller.state, body.scenario, "body.scenario")
+    answer = check_batch(caller.state, body.subject_ids, body.scenario)
+    caller.state.check_counts.add(caller.client_id, len(body.subject_ids))
+    return _json(answer)

@@ -6,6 +6,7 @@ FastAPI's cost per request grows with every dependency it solves.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -50,7 +51,14 @@ async def authorised(
     return _authorise(await authenticated(request, credentials), request)
 
 
-async def authorised_check(request: Request) -> ResponderState:
+@dataclass(frozen=True)
+class CheckCaller:
+    state: ResponderState
+    client_id: str
+    """whose checks these are: they are counted per client and day (check_counts.py)"""
+
+
+async def authorised_check(request: Request) -> CheckCaller:
     """`authorised` without the nested bearer dependency, for the check path (its OpenAPI
     security is declared by `CHECK_SECURITY`)."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -59,7 +67,8 @@ async def authorised_check(request: Request) -> ResponderState:
         if scheme and token.strip()
         else None
     )
-    return _authorise(await authenticated(request, credentials), request)
+    principal = await authenticated(request, credentials)
+    return CheckCaller(_authorise(principal, request), principal.client_id)
 
 
 async def sessions(request: Request) -> async_sessionmaker[AsyncSession]:
@@ -68,7 +77,7 @@ async def sessions(request: Request) -> async_sessionmaker[AsyncSession]:
 
 
 Authorised = Annotated[ResponderState, Depends(authorised)]
-AuthorisedCheck = Annotated[ResponderState, Depends(authorised_check)]
+AuthorisedCheck = Annotated[CheckCaller, Depends(authorised_check)]
 CHECK_SECURITY: dict[str, object] = {"security": [{"HTTPBearer": []}]}
 Sessions = Annotated[async_sessionmaker[AsyncSession], Depends(sessions)]
 

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from services.responder.adapters.enforcement_store import EnforcementFilter
 from services.responder.domain.enforcement import EnforcementCommand, EnforcementRejected
@@ -25,6 +25,8 @@ from services.responder.handlers.enforcements import (
     list_enforcements,
     record_enforcement,
 )
+from shared.audit.entries import Actor
+from shared.auth import Principal, authenticated
 from shared.web.problems import Problem
 
 router = APIRouter(tags=["enforcements"])
@@ -68,10 +70,15 @@ def _command(body: EnforcementRequest) -> EnforcementCommand:
     },
 )
 async def record(
-    body: EnforcementRequest, state: Authorised, sessions: Sessions, response: Response
+    body: EnforcementRequest,
+    state: Authorised,
+    principal: Annotated[Principal, Depends(authenticated)],
+    sessions: Sessions,
+    response: Response,
 ) -> dict[str, Any]:
+    actor = Actor.of(principal)
     try:
-        recorded = await record_enforcement(sessions, state, _command(body))
+        recorded = await record_enforcement(sessions, state, _command(body), actor)
     except EnforcementRejected as rejected:
         raise Problem(
             rejected.status,

@@ -17,6 +17,8 @@ from services.responder.domain.enforcement import (
 )
 from services.responder.metrics import ENFORCEMENTS
 from services.responder.state import ResponderState
+from shared.audit.appending import append
+from shared.audit.entries import Act, Actor
 from shared.persistence.unit_of_work import UnitOfWork
 
 
@@ -49,7 +51,10 @@ def _replayed(
 
 
 async def record_enforcement(
-    sessions: async_sessionmaker[AsyncSession], state: ResponderState, command: EnforcementCommand
+    sessions: async_sessionmaker[AsyncSession],
+    state: ResponderState,
+    command: EnforcementCommand,
+    actor: Actor,
 ) -> Recorded:
     department = state.department
     async with UnitOfWork(sessions) as uow:
@@ -84,6 +89,8 @@ async def record_enforcement(
         await receipt_outbox.send(
             uow.session, state.settings, [enforcement_receipt(record, department, held)]
         )
+        act = Act(actor, "enforcement.recorded", str(record.id), record.answer(department))
+        await append(uow.session, [act])
         await uow.commit()
     ENFORCEMENTS.labels(department, "recorded").inc()
     return Recorded(record, created=True)
