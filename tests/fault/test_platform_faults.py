@@ -47,6 +47,7 @@ async def fault_platform() -> AsyncIterator[FaultPlatform]:
         platform.figures.started_in_s = round(time.monotonic() - started, 1)
         yield platform
         await _write_figures(platform, time.monotonic() - started)
+        await platform.verify_audit_chains()
     finally:
         await asyncio.to_thread(platform.close)
 

@@ -53,6 +53,7 @@ async def replicated() -> AsyncIterator[FaultPlatform]:
         await platform.wait_catalogue_everywhere()
         platform.figures.started_in_s = round(time.monotonic() - started, 1)
         yield platform
+        await platform.verify_audit_chains()
     finally:
         await asyncio.to_thread(platform.close)
 

@@ -82,6 +82,7 @@ REGISTRY = [  # own = fgw (the platform administrator's department); clients: ow
     ("GET", "/v1/clients?department=court", "admin", ""),
     ("GET", "/v1/clients/{court_client}", "admin", ""),
     ("DELETE", "/v1/clients/{new_court_client}", "admin", ""),
+    ("GET", "/v1/audit", "oversight admin", "oversight"),  # admin: the platform's only
 ]
 
 INITIATOR = [  # own = court (the initiating department of the designation); other = market
@@ -109,6 +110,7 @@ INITIATOR = [  # own = court (the initiating department of the designation); oth
     ("GET", "/v1/public/lists/black", PUBLIC, PUBLIC),
     ("GET", "/v1/public/lists/red", PUBLIC, PUBLIC),
     ("GET", "/v1/public/exits", PUBLIC, PUBLIC),
+    ("GET", "/v1/audit", "oversight", "oversight"),
 ]
 
 RESPONDER = [  # own = court (the responder's DEPARTMENT_CODE); other = market
@@ -118,6 +120,7 @@ RESPONDER = [  # own = court (the responder's DEPARTMENT_CODE); other = market
     ("GET", "/v1/enforcements", "responder admin", ""),
     ("GET", "/v1/designations/{designation}", "responder admin", ""),
     ("GET", "/v1/status", "responder admin", ""),
+    ("GET", "/v1/audit", "oversight", "oversight"),
 ]
 
 FEEDBACK = [  # any department: own = oversight, other = court
@@ -130,6 +133,7 @@ FEEDBACK = [  # any department: own = oversight, other = court
     ("GET", "/v1/reports/typical-cases?month=2025-11", "oversight admin", "oversight admin"),
     ("GET", "/v1/public/statistics", PUBLIC, PUBLIC),
     ("GET", "/dashboard", PUBLIC, PUBLIC),
+    ("GET", "/v1/audit", "oversight", "oversight"),
 ]
 
 OPERATIONS = [("GET", "/healthz", PUBLIC, PUBLIC), ("GET", "/openapi.json", PUBLIC, PUBLIC)]

@@ -434,3 +434,31 @@ class FaultPlatform:
     def headers(self, client: str) -> dict[str, str]:
         """Bearer headers of a demo client (`jointcredit.up.DEMO_CLIENTS`), fetched at start."""
         return {"Authorization": f"Bearer {self.tokens[client]}"}
+
+    # -- the audit trail --------------------------------------------------------------------
+
+    async def verify_audit_chains(self) -> dict[str, int]:
+        """`jointcredit audit verify` on every service database, as a process: each chain must
+        verify after the faults. The entries each chain holds, by database."""
+        databases = [self.layout.database(name) for name in ("registry", "initiator", "feedback")]
+        databases += [self.layout.database("responder", d) for d in RESPONDERS]
+        counts: dict[str, int] = {}
+        for database in databases:
+            command = [
+                str(REPO / ".venv/bin/jointcredit"),
+                "audit",
+                "verify",
+                "--database-name",
+                database,
+            ]
+            done = await asyncio.to_thread(
+                subprocess.run,
+                command,
+                env=os.environ | self.infra_env() | {"COLUMNS": "200"},
+                capture_output=True,
+                text=True,
+                timeout=300,
+            )
+            assert done.returncode == 0, f"{database}: {done.stdout}{done.stderr}"
+            counts[database] = int(done.stdout.rsplit(":", 1)[1].split()[0])
+        return counts

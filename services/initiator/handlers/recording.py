@@ -25,7 +25,7 @@ from shared.audit.entries import Actor as AuditActor
 from shared.auth.principal import Principal
 from shared.delivery.outbox import OutgoingEvent, add_events
 from shared.events.designations import DesignationEventType, DesignationState
-from shared.events.envelope import new_event
+from shared.events.envelope import EVENT_TYPE_PREFIX, new_event
 from shared.topics import Topic
 from shared.web.problems import Problem
 
@@ -167,7 +167,7 @@ def _act(row: dict[str, Any], actor: AuditActor) -> Act:
         "note": row["note"],
         "event_id": row["event_id"],
     }
-    action = str(row["event_type"]).removesuffix(".v1")
+    action = str(row["event_type"]).removeprefix(EVENT_TYPE_PREFIX).removesuffix(".v1")
     return Act(actor, action, str(row["designation_id"]), change)
 
 
