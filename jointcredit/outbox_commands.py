@@ -23,6 +23,8 @@ from rich.table import Table
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from shared.audit.appending import append
+from shared.audit.entries import Act, operator
 from shared.delivery.outbox import requeue_sent
 from shared.persistence.database import make_engine, make_sessionmaker
 from shared.settings import ServiceSettings
@@ -85,6 +87,8 @@ async def requeue(settings: ServiceSettings, since: datetime, topic: str | None)
     try:
         async with make_sessionmaker(engine)() as session:
             count = await requeue_sent(session, since, topic)
+            change = {"since": since, "topic": topic, "rows": count}
+            await append(session, [Act(operator(), "outbox.requeued", topic or "*", change)])
             await session.commit()
     finally:
         await engine.dispose()

@@ -7,7 +7,6 @@ access), so they can run before the service does.
 from __future__ import annotations
 
 import asyncio
-import getpass
 import json
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 
-from shared.audit.entries import Actor
+from shared.audit.entries import operator
 from shared.auth.principal import Role
 
 if TYPE_CHECKING:
@@ -53,11 +52,6 @@ def _run(action: Callable[[Registry], Awaitable[T]], **overrides: Any) -> T:
             await registry.runtime.engine.dispose()
 
     return asyncio.run(main())
-
-
-def operator() -> Actor:
-    """The audit trail's actor for a command run here: `cli:<OS user>`."""
-    return Actor(f"cli:{getpass.getuser()}", role="operator")
 
 
 def _print_json(value: dict[str, Any]) -> None:

@@ -7,6 +7,7 @@ numbers), so verifying re-hashes exactly the stored text.
 
 from __future__ import annotations
 
+import getpass
 import hashlib
 import uuid
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ class Actor:
 
 
 SCHEDULER = Actor("scheduler")
+
+
+def operator() -> Actor:
+    """An operator running a `jointcredit` command on this machine: `cli:<OS user>`."""
+    return Actor(f"cli:{getpass.getuser()}", role="operator")
 
 
 @dataclass(frozen=True)

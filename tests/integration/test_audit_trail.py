@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import io
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from typer.testing import CliRunner
 
 from jointcredit.audit_commands import verify_database
 from jointcredit.cli import app as cli
+from jointcredit.outbox_commands import requeue
 from jointcredit.registry_commands import issue_credential, revoke_credential
 from shared.audit.appending import append
 from shared.audit.entries import Act, Actor
@@ -27,7 +29,7 @@ from shared.settings import ServiceSettings
 from tests.support.auth import TestAuthority
 from tests.support.events import designation_state
 from tests.support.feedback import running_feedback
-from tests.support.initiator import InitiatorHarness
+from tests.support.initiator import InitiatorHarness, designation_body
 from tests.support.registry import PLATFORM_ADMIN_DEPARTMENT, running_registry
 from tests.support.responder import ResponderHarness, days_from_today
 
@@ -211,6 +213,19 @@ async def test_registry_acts_are_chained_read_by_oversight_and_tampering_is_foun
         assert "broken at entry 3" in result.stderr
 
 
+async def test_an_outbox_requeue_by_the_operator_is_recorded(
+    database_url: str, bootstrap: str
+) -> None:
+    async with running_registry(database_url, bootstrap) as registry:
+        await registry.seed()
+        count = await requeue(registry.settings, datetime.now(UTC) - timedelta(hours=1), None)
+        entries = await _entries(registry.settings)
+        assert entries[-1]["action"] == "outbox.requeued"
+        assert entries[-1]["actor"] == f"cli:{getpass.getuser()}"
+        assert f'"rows":{count}' in entries[-1]["change"]
+        assert (await verify_database(registry.settings)).intact
+
+
 async def test_a_deleted_entry_breaks_the_chain_at_the_next_one(
     database_url: str, bootstrap: str
 ) -> None:
@@ -327,6 +342,34 @@ async def test_initiator_designations_and_applications_are_chained(
         assert [i["target"] for i in listed.json()["items"]] == [revoked["id"]]
         platform_admin = authority.headers(PLATFORM_ADMIN_DEPARTMENT, Role.admin)
         assert (await initiator.client.get("/v1/audit", headers=platform_admin)).status_code == 200
+
+        started = await initiator.client.post("/v1/imports", **_import_file(), headers=court)
+        assert started.status_code == 202, started.text
+        import_id = started.json()["import_id"]
+        for _ in range(100):
+            progress = await initiator.client.get(f"/v1/imports/{import_id}", headers=court)
+            if progress.json()["state"] == "completed":
+                break
+            await asyncio.sleep(0.1)
+        imported = (await _entries(initiator.settings))[len(entries) :]
+        assert _actions(imported) == ["import.accepted", "designation.initiated"]
+        assert imported[0]["target"] == import_id
+        assert f"import {import_id}" in imported[1]["change"]
+        assert (await verify_database(initiator.settings)).entries == len(entries) + 2
+
+
+def _import_file() -> dict[str, Any]:
+    body = designation_body()
+    columns = ("reason", "legal_basis", "document_number", "period_start")
+    csv = "subject_id,subject_name,decided_at," + ",".join(columns) + "\n"
+    csv += ",".join(
+        [body["subject"]["id"], body["subject"]["name"], body["decided_at"][:10]]
+        + [body[c] for c in columns]
+    )
+    return {
+        "files": {"file": ("list.csv", io.BytesIO(csv.encode()), "text/csv")},
+        "data": {"memorandum_code": "dishonest_judgment_debtors", "list_type": "black"},
+    }
 
 
 async def test_responder_enforcements_are_chained_and_checks_counted_per_client_and_day(

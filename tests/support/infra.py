@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import MetaData
 
 from jointcredit.infra import manager
+from shared.audit.tables import add_audit_table
 from shared.delivery.tables import add_delivery_tables
 from shared.persistence.database import ensure_database, make_engine
 from shared.settings import ServiceSettings
@@ -41,11 +42,13 @@ def settings_for(
 
 
 async def fresh_delivery_database(database_url: str, prefix: str = "t") -> str:
-    """A new database holding the outbox and inbox tables; returns its name."""
+    """A new database holding the outbox, inbox and audit_log tables (which every service
+    database has); returns its name."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     await ensure_database(database_url, name)
     metadata = MetaData()
     add_delivery_tables(metadata)
+    add_audit_table(metadata)
     engine = make_engine(settings_for(database_url, "unused:1", name))
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)

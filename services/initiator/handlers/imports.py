@@ -40,6 +40,8 @@ from services.initiator.handlers.recording import (
     history_row,
     now,
 )
+from shared.audit.appending import append
+from shared.audit.entries import Act
 from shared.delivery.outbox import OutgoingEvent, add_events
 from shared.events.designations import DesignationEventType, DesignationState, ListType
 from shared.tabular import Row, TabularError, TabularFormat, read_rows, sniff_format
@@ -365,6 +367,10 @@ async def accept(
                 },
             )
             row = await imports_repo.get(uow.session, job.import_id)
+            assert row is not None
+            actor = Actor("department", department, client_id).audited()
+            change = {"filename": row.filename, "size_bytes": size, "sha256": sha256}
+            await append(uow.session, [Act(actor, "import.accepted", str(job.import_id), change)])
             await uow.commit()
     except BaseException:
         path.unlink(missing_ok=True)
