@@ -7,7 +7,9 @@ import asyncio
 import typer
 from sqlalchemy.exc import DBAPIError
 
+from jointcredit.layout import Layout
 from jointcredit.outbox_commands import DATABASE_OPTION
+from jointcredit.service_index import SERVICES
 from shared.audit.verification import ChainReport, verify_chain
 from shared.persistence.database import make_engine
 from shared.settings import ServiceSettings
@@ -30,8 +32,22 @@ async def verify_database(settings: ServiceSettings) -> ChainReport:
 
 
 @audit.command("verify")
-def verify(database_name: str = DATABASE_OPTION) -> None:
+def verify(
+    database_name: str = DATABASE_OPTION,
+    service: str = typer.Option(
+        None, help="instead of --database-name: registry, initiator, feedback or responder"
+    ),
+    department: str = typer.Option(None, help="the responder's department, with --service"),
+    namespace: str = typer.Option("", help="the platform's namespace, with --service (demo)"),
+) -> None:
     """Re-hash every entry in order; exit 1 naming the first entry that breaks the chain."""
+    if service:
+        if service not in SERVICES or (service == "responder") != bool(department):
+            raise typer.BadParameter(
+                f"one of {', '.join(SERVICES)}; a responder with --department",
+                param_hint="--service",
+            )
+        database_name = Layout(namespace, ()).database(service, department)
     if not database_name:
         raise typer.BadParameter("name the service database (--database-name or DATABASE_NAME)")
     settings = ServiceSettings.load(database_name=database_name)

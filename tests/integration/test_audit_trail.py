@@ -21,16 +21,19 @@ from jointcredit.audit_commands import verify_database
 from jointcredit.cli import app as cli
 from jointcredit.outbox_commands import requeue
 from jointcredit.registry_commands import issue_credential, revoke_credential
+from jointcredit.service_index import SERVICES
 from shared.audit.appending import append
 from shared.audit.entries import Act, Actor
 from shared.auth.principal import Role
 from shared.events.designations import DesignationEventType as Kind
+from shared.persistence.database import drop_database
+from shared.persistence.migrations import upgrade_to_head
 from shared.settings import ServiceSettings
 from tests.support.auth import TestAuthority
 from tests.support.events import designation_state
 from tests.support.feedback import running_feedback
 from tests.support.initiator import InitiatorHarness, designation_body
-from tests.support.registry import PLATFORM_ADMIN_DEPARTMENT, running_registry
+from tests.support.registry import PLATFORM_ADMIN_DEPARTMENT, registry_settings, running_registry
 from tests.support.responder import ResponderHarness, days_from_today
 
 pytestmark = pytest.mark.integration
@@ -480,3 +483,27 @@ async def test_the_route_validates_its_filters(database_url: str, bootstrap: str
         assert unknown.json() == {"items": [], "next_after": None}
         async with registry.registry.runtime.sessions() as session:
             assert await session.scalar(text("SELECT count(*) FROM audit_log")) >= 1
+
+
+async def test_verify_finds_a_service_database_by_its_namespace(
+    database_url: str, bootstrap: str
+) -> None:
+    namespace = f"audit{uuid.uuid4().hex[:8]}"
+    settings = registry_settings(database_url, bootstrap, f"{namespace}_registry")
+    await upgrade_to_head(SERVICES["registry"].migrations_dir, settings)
+    env = {"DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+
+    async def verify(*args: str) -> Any:
+        return await asyncio.to_thread(CliRunner().invoke, cli, ["audit", "verify", *args], env=env)
+
+    try:
+        found = await verify("--service", "registry", "--namespace", namespace)
+        assert found.exit_code == 0, found.output
+        assert found.stdout.strip() == f"audit chain of {namespace}_registry: 0 entries verify"
+        assert (await verify("--service", "responder")).exit_code == 2
+        assert (await verify("--service", "registry", "--department", "court")).exit_code == 2
+        missing = await verify("--service", "feedback", "--namespace", namespace)
+        assert missing.exit_code == 2
+        assert "cannot read the audit trail" in missing.stderr
+    finally:
+        await drop_database(database_url, f"{namespace}_registry")
