@@ -7,6 +7,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from shared.web.responses import DESCRIPTIONS
+
 PROBLEM_SCHEMA: dict[str, Any] = {
     "title": "Problem",
     "description": "RFC 9457 problem details; 422 adds `errors[{location, message, type}]`",
@@ -39,7 +41,8 @@ _PROBLEM_CONTENT = {
 
 
 def install_problem_openapi(app: FastAPI) -> None:
-    """Every documented error response (4xx, 5xx) is described as a problem document."""
+    """Every documented error response (4xx, 5xx) is described as a problem document, and every
+    operation lists the statuses it answers by its kind (see `_implied_statuses`)."""
 
     def build() -> dict[str, Any]:
         if app.openapi_schema:
@@ -55,12 +58,29 @@ def install_problem_openapi(app: FastAPI) -> None:
         schemas["Problem"] = PROBLEM_SCHEMA
         for name in ("HTTPValidationError", "ValidationError"):
             schemas.pop(name, None)
-        for operations in schema.get("paths", {}).values():
+        for path, operations in schema.get("paths", {}).items():
             for operation in operations.values():
-                for status, response in operation.get("responses", {}).items():
+                responses = operation.setdefault("responses", {})
+                for status in _implied_statuses(path, operation):
+                    responses.setdefault(str(status), {"description": DESCRIPTIONS[status]})
+                for status, response in responses.items():
                     if status[:1] in {"4", "5"}:
                         response["content"] = _PROBLEM_CONTENT
         app.openapi_schema = schema
         return schema
 
     app.openapi = build  # type: ignore[method-assign]
+
+
+def _implied_statuses(path: str, operation: dict[str, Any]) -> list[int]:
+    """What any operation of its kind can answer, whatever its handler does: behind a token
+    401 and 403; with a body 400 (bytes that are not UTF-8 or not JSON) and 413 (too large);
+    and, but for liveness, 503 while the database cannot be reached."""
+    statuses: list[int] = []
+    if operation.get("security"):
+        statuses += [401, 403]
+    if "requestBody" in operation:
+        statuses += [400, 413]
+    if path != "/healthz":
+        statuses.append(503)
+    return statuses

@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.tracing import current_trace_id
+from shared.web.allow import allowed_methods
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,11 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
+        headers = dict(exc.headers or {})
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"no resource at {request.url.path}"
-        return problem_response(exc.status_code, detail, request, headers=dict(exc.headers or {}))
+        if exc.status_code == 405:
+            methods = allowed_methods(request.app, request.scope)
+            headers["Allow"] = ", ".join(methods) or headers.get("Allow", "")
+            detail = f"{request.method} is not allowed here; allowed: {headers['Allow']}"
+        return problem_response(exc.status_code, detail, request, headers=headers)

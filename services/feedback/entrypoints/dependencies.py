@@ -26,6 +26,8 @@ async def read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 FIRST_YEAR, LAST_YEAR = 2000, 2199
+YEARS_PATTERN = r"^2[01][0-9]{2}-"
+"""The years 2000 to 2199 as written (a naive instant's year is its Shanghai year)."""
 
 
 def within_reporting_years(moment: datetime) -> datetime:
@@ -43,6 +45,7 @@ def as_of_instant(
             description="the instant figures are judged at (default: now); "
             "without an offset it is read as Asia/Shanghai time",
             examples=["2026-10-09T00:00:00+08:00"],
+            json_schema_extra={"pattern": YEARS_PATTERN},
         ),
     ] = None,
 ) -> datetime:

@@ -21,6 +21,7 @@ from services.feedback.domain.reports import (
 from services.feedback.entrypoints import exports
 from services.feedback.entrypoints.dependencies import (
     OVERSIGHT_PROBLEMS,
+    YEARS_PATTERN,
     AsOf,
     FeedbackApp,
     Oversight,
@@ -171,7 +172,9 @@ class ReconciliationRequest(BaseModel):
         description="overdue_receipt: unanswered past the deadline; broker_data_loss: every "
         "unanswered designation and those only receipts mention",
     )
-    as_of: datetime | None = Field(None, description="default now")
+    as_of: datetime | None = Field(
+        None, description="default now", json_schema_extra={"pattern": YEARS_PATTERN}
+    )
     department_code: str | None = Field(None, max_length=100, pattern=CODE_PATTERN)
 
     @field_validator("as_of")

@@ -18,6 +18,7 @@ DOCUMENT_NUMBER_MAX = 200
 TEXT_MAX = 2000
 EVIDENCE_MAX_ITEMS = 50
 EVIDENCE_ITEM_MAX = 500
+CONTACT_MAX = 200
 
 
 _UNSTORABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
@@ -37,6 +38,16 @@ def clean_text(value: str, max_length: int) -> str:
             raise ValueError("contains an unpaired surrogate, which is not text")
         raise ValueError(f"contains the control character U+{ord(char):04X}")
     return text
+
+
+_UNSTORABLE_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+"""`_UNSTORABLE` as written in a pattern, but for the surrogates JSON text cannot carry alone."""
+
+
+def clean_text_pattern(max_length: int) -> str:
+    """A regular expression of the text `clean_text` accepts (for documents: JSON Schema)."""
+    edge, inner = rf"[^\s{_UNSTORABLE_CLASS}]", rf"[^{_UNSTORABLE_CLASS}]"
+    return rf"^\s*{edge}(?:{inner}{{0,{max_length - 2}}}{edge})?\s*$"
 
 
 def storable(value: str, max_length: int) -> str:

@@ -11,6 +11,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictBool,
     ValidationInfo,
     field_validator,
     model_validator,
@@ -33,13 +34,24 @@ def _text(max_length: int) -> Any:
     return AfterValidator(lambda value: fields.clean_text(value, max_length))
 
 
-Name = Annotated[str, Field(max_length=fields.NAME_MAX * 2), _text(fields.NAME_MAX)]
-LongText = Annotated[str, Field(max_length=fields.TEXT_MAX * 2), _text(fields.TEXT_MAX)]
+def _text_field(max_length: int, **field: Any) -> Any:
+    """Up to twice `max_length` characters, of which at most `max_length` once trimmed, not
+    blank and without control characters: what `fields.clean_text` enforces, as a pattern."""
+    return Field(
+        min_length=1,
+        max_length=max_length * 2,
+        json_schema_extra={"pattern": fields.clean_text_pattern(max_length)},
+        **field,
+    )
+
+
+Name = Annotated[str, _text_field(fields.NAME_MAX), _text(fields.NAME_MAX)]
+LongText = Annotated[str, _text_field(fields.TEXT_MAX), _text(fields.TEXT_MAX)]
 EvidenceItem = Annotated[
-    str, Field(max_length=fields.EVIDENCE_ITEM_MAX * 2), _text(fields.EVIDENCE_ITEM_MAX)
+    str, _text_field(fields.EVIDENCE_ITEM_MAX), _text(fields.EVIDENCE_ITEM_MAX)
 ]
 Evidence = Annotated[list[EvidenceItem], Field(max_length=fields.EVIDENCE_MAX_ITEMS)]
-Contact = Annotated[str, Field(max_length=400), _text(200)]
+Contact = Annotated[str, _text_field(fields.CONTACT_MAX), _text(fields.CONTACT_MAX)]
 Code = Annotated[str, Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_.\-]+$")]
 
 
@@ -82,7 +94,9 @@ class DesignationIn(_Body):
     memorandum_code: Code = Field(description="the memorandum (合作备忘录) it falls under")
     reason: LongText = Field(description="实施事由")
     legal_basis: LongText = Field(description="法律依据")
-    document_number: str = Field(max_length=400, description="认定文书文号 / 法律文书编号")
+    document_number: str = _text_field(
+        fields.DOCUMENT_NUMBER_MAX, description="认定文书文号 / 法律文书编号"
+    )
     evidence: Evidence = Field(default_factory=list, description="references to 证据材料")
     decided_at: datetime = Field(description="认定日期; a time without offset is Asia/Shanghai")
     period_start: date = Field(description="first day the measures apply")
@@ -179,6 +193,26 @@ class PublicObjectionIn(ObjectionIn):
 
 
 class ObjectionDecisionIn(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {
+                        "outcome": {"const": "upheld"},
+                        "resolution": {"enum": ["corrected", "revoked"]},
+                    },
+                    "required": ["resolution"],
+                },
+                {
+                    "properties": {
+                        "outcome": {"const": "rejected"},
+                        "resolution": {"type": "null"},
+                    }
+                },
+            ]
+        }
+    )
+
     outcome: Literal["upheld", "rejected"]
     resolution: Literal["corrected", "revoked"] | None = Field(
         None, description="required when upheld: 更正 (corrected) or 撤销 (revoked)"
@@ -206,6 +240,18 @@ class PublicRepairIn(RepairIn):
 
 
 class RepairDecisionIn(_Body):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {"properties": {"approved": {"const": True}}},
+                {
+                    "properties": {"approved": {"const": False}, "reason": {"type": "string"}},
+                    "required": ["reason"],
+                },
+            ]
+        }
+    )
+
     approved: bool
     reason: LongText | None = Field(None, description="required when the repair is rejected")
 
@@ -227,9 +273,40 @@ class ExtensionIn(_Body):
 class RepublishIn(_Body):
     """Exactly one of: `designation_ids`, `department_code`, `all: true`."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "oneOf": [
+                {
+                    "properties": {
+                        "designation_ids": {"type": "array"},
+                        "department_code": {"type": "null"},
+                        "all": {"const": False},
+                    },
+                    "required": ["designation_ids"],
+                },
+                {
+                    "properties": {
+                        "designation_ids": {"type": "null"},
+                        "department_code": {"type": "string"},
+                        "all": {"const": False},
+                    },
+                    "required": ["department_code"],
+                },
+                {
+                    "properties": {
+                        "designation_ids": {"type": "null"},
+                        "department_code": {"type": "null"},
+                        "all": {"const": True},
+                    },
+                    "required": ["all"],
+                },
+            ]
+        }
+    )
+
     designation_ids: list[uuid.UUID] | None = Field(None, min_length=1, max_length=10_000)
     department_code: Code | None = None
-    all: bool = False
+    all: StrictBool = False
     reason: Literal["overdue_receipt", "broker_data_loss", "operator"] = "operator"
 
     @model_validator(mode="after")

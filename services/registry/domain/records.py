@@ -51,6 +51,10 @@ def readable(value: str) -> str:
 PlainText = Annotated[str, AfterValidator(readable)]
 
 
+UNIQUE_ITEMS: dict[str, Any] = {"uniqueItems": True}
+"""What `_unique` enforces, in the JSON Schema (and before `min_length`, which then shows too)."""
+
+
 def _unique(values: tuple[Any, ...]) -> tuple[Any, ...]:
     duplicates = sorted({str(v) for v in values if values.count(v) > 1})
     if duplicates:
@@ -147,12 +151,20 @@ class MemorandumRecord(Record):
     list_type: ListType = Field(description="black: punishments (黑名单); red: incentives (红名单)")
     legal_basis: LongText
     designating_departments: Annotated[
-        tuple[Code, ...], AfterValidator(_unique), Field(min_length=1, max_length=200)
+        tuple[Code, ...],
+        Field(min_length=1, max_length=200, json_schema_extra=UNIQUE_ITEMS),
+        AfterValidator(_unique),
     ]
     signatory_departments: Annotated[
-        tuple[Code, ...], AfterValidator(_unique), Field(min_length=1, max_length=200)
+        tuple[Code, ...],
+        Field(min_length=1, max_length=200, json_schema_extra=UNIQUE_ITEMS),
+        AfterValidator(_unique),
     ]
-    subject_types: Annotated[tuple[SubjectType, ...], AfterValidator(_unique), Field(min_length=1)]
+    subject_types: Annotated[
+        tuple[SubjectType, ...],
+        Field(min_length=1, json_schema_extra=UNIQUE_ITEMS),
+        AfterValidator(_unique),
+    ]
     applies_to_all: bool = Field(
         False, description="its measures apply to every designation of its list type"
     )
@@ -176,7 +188,9 @@ class MeasureRecord(Record):
     reason: LongText = Field(description="实施事由")
     legal_basis: LongText = Field(description="法律依据")
     implementing_departments: Annotated[
-        tuple[Code, ...], AfterValidator(_unique), Field(min_length=1, max_length=200)
+        tuple[Code, ...],
+        Field(min_length=1, max_length=200, json_schema_extra=UNIQUE_ITEMS),
+        AfterValidator(_unique),
     ] = Field(description="联合奖惩实施单位")
     content: LongText = Field(description="措施内容")
     evidence: LongText = Field(description="证据材料")
@@ -185,7 +199,13 @@ class MeasureRecord(Record):
         "administrative_facilitation, market_incentive, honour_publicity, financial_support"
     )
     binding: Binding = Field(description="binding (应当/必须) or discretionary (可以/参考)")
-    subject_types: Annotated[tuple[SubjectType, ...], AfterValidator(_unique), Field(min_length=1)]
-    scenarios: Annotated[tuple[Scenario, ...], AfterValidator(_unique)] = ()
+    subject_types: Annotated[
+        tuple[SubjectType, ...],
+        Field(min_length=1, json_schema_extra=UNIQUE_ITEMS),
+        AfterValidator(_unique),
+    ]
+    scenarios: Annotated[
+        tuple[Scenario, ...], Field(json_schema_extra=UNIQUE_ITEMS), AfterValidator(_unique)
+    ] = ()
     response_deadline_workdays: int = Field(ge=1, le=90)
     source: MeasureSource | None = None

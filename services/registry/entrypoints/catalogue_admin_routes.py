@@ -26,8 +26,15 @@ from services.registry.handlers.catalogue import Edit, publish
 from services.registry.handlers.imports import Sheet, import_sheet
 from shared.audit.entries import Actor
 from shared.web.problems import Problem
+from shared.web.responses import problem_responses
 
-router = APIRouter()
+router = APIRouter(
+    responses=problem_responses(
+        404,
+        409,
+        described={404: "no such department, memorandum, draft or catalogue version"},
+    )
+)
 
 
 async def _publish(registry: RegistryDep, admin: PlatformAdmin, edit: Edit) -> PublicationOut:

@@ -23,8 +23,13 @@ from services.registry.handlers.catalogue import stored_changes
 from services.registry.handlers.errors import NotFound
 from services.registry.handlers.imports import Sheet, export_sheet
 from shared.tabular import TabularFormat
+from shared.web.responses import problem_responses
 
-router = APIRouter()
+router = APIRouter(
+    responses=problem_responses(
+        described={404: "no catalogue version of that number (or none yet)"}
+    )
+)
 
 
 @router.get(

@@ -19,6 +19,7 @@ from services.registry.handlers import credentials
 from shared.audit.entries import Actor
 from shared.auth.principal import Principal, Role
 from shared.web.problems import Problem
+from shared.web.responses import problem_responses
 
 router = APIRouter()
 
@@ -127,6 +128,7 @@ ClientId = Annotated[str, Path(max_length=64, pattern=CLIENT_ID_PATTERN)]
     response_model=ClientOut,
     tags=["credentials"],
     summary="One API client",
+    responses=problem_responses(described={404: "no such client (or it was deleted)"}),
 )
 async def get_client(
     registry: RegistryDep, admin: DepartmentAdmin, client_id: ClientId
@@ -142,6 +144,7 @@ async def get_client(
     status_code=status.HTTP_204_NO_CONTENT,
     tags=["credentials"],
     summary="Delete an API client: it obtains no more tokens",
+    responses=problem_responses(described={404: "no such client (or it was deleted)"}),
 )
 async def delete_client(
     registry: RegistryDep, admin: DepartmentAdmin, client_id: ClientId

@@ -37,8 +37,13 @@ from services.registry.handlers.queries import (
 )
 from shared.catalogue import SubjectType
 from shared.events.designations import ListType
+from shared.web.responses import problem_responses
 
-router = APIRouter()
+router = APIRouter(
+    responses=problem_responses(
+        described={404: "no such record in that catalogue version, or no such version"}
+    )
+)
 
 
 @router.get(

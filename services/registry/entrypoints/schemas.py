@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from services.registry.domain.catalogue import Issue
 from services.registry.domain.records import (
@@ -231,10 +231,17 @@ class Jwks(BaseModel):
     keys: list[dict[str, Any]]
 
 
+def _not_bool(value: Any) -> Any:
+    """JSON `true` is not an integer (pydantic's lax mode would read it as 1)."""
+    if isinstance(value, bool):
+        raise ValueError("must be an integer, not a boolean")
+    return value
+
+
 class RotateIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    publish_ahead_s: Annotated[int, Field(ge=0, le=86_400)] = Field(
+    publish_ahead_s: Annotated[int, Field(ge=0, le=86_400), BeforeValidator(_not_bool)] = Field(
         0,
         description="publish the new key now but sign with it only after this many seconds, "
         "so that verifiers holding a cached key set learn it first",
