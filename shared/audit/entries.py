@@ -1,8 +1,10 @@
 """An audit entry, its canonical form and its link in the chain.
 
-`hash = sha256(previous_hash + "\n" + canonical JSON of the entry's fields)`, hex. The change is
-stored as the canonical JSON text it was hashed as (not JSONB, which re-orders and re-spells
-numbers), so verifying re-hashes exactly the stored text.
+`hash = sha256(previous_hash \n sequence \n at (µs since 1970) \n body)`, hex, where `body` is
+the canonical JSON (sorted keys, no whitespace) of the other fields. The database computes it
+as it appends (it alone knows the sequence and the time); verifying recomputes it here. The
+change is stored as the canonical JSON text it was hashed as (not JSONB, which re-orders keys
+and re-spells numbers), so verifying re-hashes exactly the stored text.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import getpass
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import Enum
 from typing import Any
@@ -22,6 +24,7 @@ from shared.auth.principal import Principal
 
 GENESIS_HASH = "0" * 64
 """The previous hash of a database's first entry."""
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -95,11 +98,8 @@ def canonical_change(change: dict[str, Any]) -> str:
     return orjson.dumps(orjson.loads(encoded), option=orjson.OPT_SORT_KEYS).decode()
 
 
-def entry_hash(
-    previous_hash: str,
+def entry_body(
     *,
-    sequence: int,
-    at: datetime,
     actor: str,
     role: str | None,
     department: str | None,
@@ -109,9 +109,8 @@ def entry_hash(
     target: str,
     change: str,
 ) -> str:
+    """The canonical JSON of an entry's fields other than its place in the chain."""
     fields = {
-        "sequence": sequence,
-        "at": at.astimezone(UTC).isoformat(),
         "actor": actor,
         "role": role,
         "department": department,
@@ -121,16 +120,19 @@ def entry_hash(
         "target": target,
         "change": change,
     }
-    document = orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
-    return hashlib.sha256(previous_hash.encode() + b"\n" + document).hexdigest()
+    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def entry_hash(previous_hash: str, sequence: int, at: datetime, body: str) -> str:
+    """What `audit_append()` computes in the database (shared/audit/migration_ops.py)."""
+    micros = (at - _EPOCH) // timedelta(microseconds=1)
+    linked = f"{previous_hash}\n{sequence}\n{micros}\n{body}"
+    return hashlib.sha256(linked.encode()).hexdigest()
 
 
 def expected_hash(entry: Entry) -> str:
     """The hash an entry must carry given its own fields and its previous hash."""
-    return entry_hash(
-        entry.previous_hash,
-        sequence=entry.sequence,
-        at=entry.at,
+    body = entry_body(
         actor=entry.actor,
         role=entry.role,
         department=entry.department,
@@ -140,3 +142,4 @@ def expected_hash(entry: Entry) -> str:
         target=entry.target,
         change=entry.change,
     )
+    return entry_hash(entry.previous_hash, entry.sequence, entry.at, body)

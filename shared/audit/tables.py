@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlalchemy import BigInteger, Column, DateTime, Index, MetaData, String, Table, Text
 
 AUDIT_LOG = "audit_log"
+AUDIT_LOCK = 0x6A63_6175
+"""The advisory lock key of the chain (one chain per database)."""
 
 
 def add_audit_table(metadata: MetaData) -> Table:

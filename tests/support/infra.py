@@ -7,6 +7,7 @@ import uuid
 from sqlalchemy import MetaData
 
 from jointcredit.infra import manager
+from shared.audit.migration_ops import AUDIT_APPEND_FUNCTION
 from shared.audit.tables import add_audit_table
 from shared.delivery.tables import add_delivery_tables
 from shared.persistence.database import ensure_database, make_engine
@@ -42,8 +43,8 @@ def settings_for(
 
 
 async def fresh_delivery_database(database_url: str, prefix: str = "t") -> str:
-    """A new database holding the outbox, inbox and audit_log tables (which every service
-    database has); returns its name."""
+    """A new database holding the outbox, inbox and audit_log tables and `audit_append()`
+    (which every service database has); returns its name."""
     name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     await ensure_database(database_url, name)
     metadata = MetaData()
@@ -52,5 +53,6 @@ async def fresh_delivery_database(database_url: str, prefix: str = "t") -> str:
     engine = make_engine(settings_for(database_url, "unused:1", name))
     async with engine.begin() as connection:
         await connection.run_sync(metadata.create_all)
+        await connection.exec_driver_sql(AUDIT_APPEND_FUNCTION)
     await engine.dispose()
     return name

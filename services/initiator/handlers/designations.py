@@ -116,8 +116,8 @@ async def record_initiated(
         event = designation_event(context.settings, state, EVENT_TYPES[Action.initiate])
         events.append(event)
         history.append(history_row(state, Action.initiate, event, at, actor))
-    await add_history(session, history, actor)
     await add_events(session, events)
+    await add_history(session, history, actor)
 
 
 async def initiate(

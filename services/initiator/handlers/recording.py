@@ -146,14 +146,15 @@ async def change(
     await designations_repo.save_change(
         session, after, moment, exited=after.status in lifecycle.EXIT_STATUSES
     )
-    await add_history(session, [history_row(after, action, event, moment, actor, note)], actor)
     await add_events(session, [event])
+    await add_history(session, [history_row(after, action, event, moment, actor, note)], actor)
     return after
 
 
 async def add_history(session: AsyncSession, rows: Sequence[dict[str, Any]], actor: Actor) -> None:
     """History rows of changes `actor` made, each recorded in the audit trail too
-    (`designation.<event>`, e.g. `designation.revoked`)."""
+    (`designation.<event>`, e.g. `designation.revoked`): write it after the events, the audit
+    entry being the last statement before the commit (appending.py)."""
     await designations_repo.add_history(session, rows)
     audited = actor.audited()
     await append(session, [_act(row, audited) for row in rows])
